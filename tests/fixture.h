@@ -1,0 +1,3 @@
+#ifndef PT_FIXTURE_H
+#define PT_FIXTURE_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef PT_HISTORY_H
+#define PT_HISTORY_H
+#endif

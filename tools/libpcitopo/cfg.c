@@ -1,0 +1,3 @@
+/* cfg.c - (being written) */
+#include "config.h"
+#include "pcitopo.h"

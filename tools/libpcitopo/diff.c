@@ -1,0 +1,3 @@
+/* diff.c - (being written) */
+#include "config.h"
+#include "pcitopo.h"

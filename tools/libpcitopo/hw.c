@@ -1,0 +1,3 @@
+/* hw.c - (being written) */
+#include "config.h"
+#include "pcitopo.h"

@@ -1,0 +1,3 @@
+/* json_out.c - (being written) */
+#include "config.h"
+#include "pcitopo.h"

@@ -1,0 +1,3 @@
+/* plan.c - (being written) */
+#include "config.h"
+#include "pcitopo.h"

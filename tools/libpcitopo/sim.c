@@ -1,0 +1,3 @@
+/* sim.c - (being written) */
+#include "config.h"
+#include "pcitopo.h"

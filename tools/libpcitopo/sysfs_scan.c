@@ -1,0 +1,3 @@
+/* sysfs_scan.c - (being written) */
+#include "config.h"
+#include "pcitopo.h"

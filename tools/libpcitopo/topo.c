@@ -1,0 +1,3 @@
+/* topo.c - (being written) */
+#include "config.h"
+#include "pcitopo.h"

@@ -1,0 +1,3 @@
+/* xen_view.c - (being written) */
+#include "config.h"
+#include "pcitopo.h"

@@ -1,0 +1,3 @@
+/* xen_view_json.c - (being written) */
+#include "config.h"
+#include "pcitopo.h"

@@ -1,0 +1,3 @@
+#ifndef PCITOPOD_H
+#define PCITOPOD_H
+#endif
