@@ -1,0 +1,1 @@
+# testbed.mk - make check-xen (the real-Xen scenarios)

@@ -1,3 +1,0 @@
-/* plan_out.c - (being written) */
-#include "config.h"
-#include "pcitopo.h"
