@@ -164,7 +164,7 @@ struct pt_topo {
 };
 
 /*
- * Scans sysfs_root (normally "/sys"): bus/pci/devices/* and what they link
+ * Scans sysfs_root (normally "/sys"): bus/pci/devices/ entries and what they link
  * to.  Devices that vanish mid-scan are skipped (PT_SEV_INFO); unreadable
  * or garbage ones are recorded in topo->unreadable with a PT_SEV_ERROR
  * message; the scan goes on.  Returns 0, or a negative errno when the tree
@@ -282,7 +282,7 @@ enum pt_finding_kind {
 
 struct pt_finding {
     enum pt_finding_kind kind;
-    pt_sbdf_t sbdf;             /* the device; for bus2bridge/cycle: SBDF of bus:00.0 */
+    pt_sbdf_t sbdf;             /* the device; bus2bridge/cycle: the bridge the bus should map to (else the wrong one) */
     char *path;                 /* physical path where known, else NULL */
     int bus;                    /* bus2bridge/cycle: the bus; else -1 */
     unsigned what;              /* PT_MIS_* bits (mismatch, blocked) */

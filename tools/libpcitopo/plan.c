@@ -1,3 +1,792 @@
-/* plan.c - (being written) */
+/*
+ * plan.c - the minimal, safely ordered list of PHYSDEVOP_pci_device_remove
+ * and _add calls that makes Xen's registry match dom0 (DESIGN §4.5).
+ *
+ * Why each rule exists (xen/drivers/passthrough/pci.c, 4.17):
+ *  - alloc_pdev() returns a known BDF unchanged, so a wrong type, range or
+ *    phantom stride is only fixed by remove + add; flags (VF, physfn,
+ *    extfn) and a failed owner are refreshed by a plain add
+ *    (pci_add_device() overwrites info and retries the IOMMU set-up).
+ *  - a bridge's add writes its whole range into bus2bridge and its remove
+ *    resets it, and the IOMMU contexts of devices behind a PCIe-to-PCI
+ *    bridge use the bridge's requester ID: so a bridge is re-registered
+ *    with its whole subtree, removed deepest first, added shallowest first.
+ *  - pci_remove_device() has no ownership check: whatever a guest, DomIO
+ *    or Xen owns is never removed here; stock 4.17 panics removing an
+ *    owner-less entry (vpci_remove_device).
+ *  - a PF's VF BARs are sized only when it is added with VFs disabled.
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "pcitopo.h"
+
+/* Per Xen entry and per dom0 device state while planning. */
+struct xent {
+    const struct pt_xdev *x;
+    enum pt_finding_kind why;
+    bool rm;                    /* needs removal */
+    bool root;                  /* a bridge re-registered with its subtree */
+    bool pinned;                /* never touched (blocked) */
+    unsigned depth;             /* in Xen's recorded hierarchy */
+};
+
+struct dent {
+    enum pt_finding_kind why;
+    bool add;
+    bool pinned;
+};
+
+struct planner {
+    const struct pt_topo *dom0;
+    const struct pt_xview *xen;
+    const struct pt_policy *pol;
+    struct pt_plan *plan;
+    struct pt_errlog *log;
+    struct xent *xe;            /* sorted by sbdf (segments are sorted) */
+    size_t nx;
+    struct dent *de;            /* parallel to dom0->devs */
+};
+
+static ssize_t xindex(const struct planner *p, pt_sbdf_t sbdf)
+{
+    size_t lo = 0, hi = p->nx;
+
+    while ( lo < hi )
+    {
+        size_t mid = (lo + hi) / 2;
+
+        if ( p->xe[mid].x->sbdf < sbdf )
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->nx && p->xe[lo].x->sbdf == sbdf ? (ssize_t)lo : -1;
+}
+
+/* First Xen entry with sbdf >= key. */
+static size_t xlower(const struct planner *p, pt_sbdf_t key)
+{
+    size_t lo = 0, hi = p->nx;
+
+    while ( lo < hi )
+    {
+        size_t mid = (lo + hi) / 2;
+
+        if ( p->xe[mid].x->sbdf < key )
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static ssize_t dindex(const struct planner *p, pt_sbdf_t sbdf)
+{
+    const struct pt_dev *d = pt_topo_find(p->dom0, sbdf);
+
+    return d ? d - p->dom0->devs : -1;
+}
+
+/* Same test as diff.c's: a recorded range that can be upstream of buses. */
+static bool xrange_valid(const struct pt_xdev *x)
+{
+    return pt_type_is_bridge(x->type) && x->sec_bus > 0 && x->sec_bus <= x->sub_bus &&
+           x->sub_bus <= 255 && x->sec_bus > PT_BUS(x->sbdf);
+}
+
+static bool owner_removable(const struct planner *p, int owner)
+{
+    if ( owner == 0 )
+        return true;
+    if ( owner == PT_OWNER_NONE )
+        return p->xen->hv == PT_HV_PATCHED;
+    return owner == PT_DOMID_IO && p->pol->requarantine;
+}
+
+static int add_blocked(struct pt_plan *plan, pt_sbdf_t sbdf, int owner, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int add_blocked(struct pt_plan *plan, pt_sbdf_t sbdf, int owner, const char *fmt, ...)
+{
+    va_list ap;
+    char *reason = NULL;
+
+    for ( size_t i = 0; i < plan->nblocked; i++ )
+        if ( plan->blocked[i].sbdf == sbdf )
+            return 0;
+    if ( plan->nblocked == plan->capblocked )
+    {
+        size_t ncap = plan->capblocked ? plan->capblocked * 2 : 8;
+        struct pt_blocked *nb = realloc(plan->blocked, ncap * sizeof(*nb));
+
+        if ( !nb )
+            return -ENOMEM;
+        plan->blocked = nb;
+        plan->capblocked = ncap;
+    }
+    va_start(ap, fmt);
+    if ( vasprintf(&reason, fmt, ap) < 0 )
+        reason = NULL;
+    va_end(ap);
+    if ( !reason )
+        return -ENOMEM;
+    plan->blocked[plan->nblocked].sbdf = sbdf;
+    plan->blocked[plan->nblocked].owner = owner;
+    plan->blocked[plan->nblocked].reason = reason;
+    plan->nblocked++;
+    return 0;
+}
+
+static const char *owner_reason(int owner, char *buf, size_t len)
+{
+    if ( owner == PT_DOMID_IO )
+        return "quarantined (DomIO); --requarantine repairs and quarantines it again";
+    if ( owner == PT_DOMID_XEN )
+        return "hidden by Xen (DomXEN)";
+    if ( owner == PT_OWNER_NONE )
+        return "Xen's add failed (no owner); removing it panics stock Xen 4.17 in vpci_remove_device()";
+    snprintf(buf, len, "assigned to domain %d", owner);
+    return buf;
+}
+
+/* False for an entry that may not leave Xen as part of a bridge's subtree. */
+static bool subtree_member_ok(const struct planner *p, size_t i)
+{
+    ssize_t j = dindex(p, p->xe[i].x->sbdf);
+
+    if ( p->xe[i].pinned || !owner_removable(p, p->xe[i].x->owner) )
+        return false;
+    return j < 0 || !p->dom0->devs[j].vfs_enabled;
+}
+
+/*
+ * Marks everything that must leave Xen before entry i can: what Xen
+ * recorded behind it (transitively), the VFs of a PF, and the entries at
+ * the BDFs dom0 has behind the same bridge.  Returns the first member
+ * that may not be removed, or -1.
+ */
+static ssize_t collect_subtree(struct planner *p, size_t root, bool *mark)
+{
+    size_t *stack, sp = 0;
+    ssize_t bad = -1;
+
+    stack = malloc((p->nx + 1) * sizeof(*stack));
+    if ( !stack )
+        return -2;
+    mark[root] = true;
+    stack[sp++] = root;
+    while ( sp )
+    {
+        size_t i = stack[--sp];
+        const struct pt_xdev *x = p->xe[i].x;
+        ssize_t dj;
+
+        if ( i != root && bad < 0 && !subtree_member_ok(p, i) )
+            bad = i;
+        if ( xrange_valid(x) )
+        {
+            uint16_t seg = PT_SEG(x->sbdf);
+            size_t k = xlower(p, PT_SBDF(seg, x->sec_bus, 0));
+
+            for ( ; k < p->nx && p->xe[k].x->sbdf <= PT_SBDF(seg, x->sub_bus, 0xff); k++ )
+                if ( !mark[k] )
+                {
+                    mark[k] = true;
+                    stack[sp++] = k;
+                }
+        }
+        /* VFs of a PF go first. */
+        for ( size_t k = 0; k < p->nx; k++ )
+            if ( !mark[k] && p->xe[k].x->virtfn && p->xe[k].x->has_physfn &&
+                 p->xe[k].x->physfn == x->sbdf )
+            {
+                mark[k] = true;
+                stack[sp++] = k;
+            }
+        /* dom0's subtree of the same device. */
+        dj = dindex(p, x->sbdf);
+        if ( dj >= 0 && (p->dom0->devs[dj].is_bridge || p->dom0->devs[dj].cfg.sriov_pos) )
+            for ( size_t m = 0; m < p->dom0->n; m++ )
+            {
+                size_t up = p->dom0->devs[m].parent;
+                ssize_t k;
+
+                while ( up != PT_NO_PARENT && up != (size_t)dj )
+                    up = p->dom0->devs[up].parent;
+                if ( up == PT_NO_PARENT )
+                    continue;
+                k = xindex(p, p->dom0->devs[m].sbdf);
+                if ( k >= 0 && !mark[k] )
+                {
+                    mark[k] = true;
+                    stack[sp++] = k;
+                }
+            }
+    }
+    free(stack);
+    return bad;
+}
+
+/* dom0 devices behind dom0 device j (parent chain). */
+static void mark_dom0_subtree(struct planner *p, size_t j, enum pt_finding_kind why)
+{
+    for ( size_t m = 0; m < p->dom0->n; m++ )
+    {
+        size_t up = p->dom0->devs[m].parent;
+
+        while ( up != PT_NO_PARENT && up != j )
+            up = p->dom0->devs[up].parent;
+        if ( up == j && !p->de[m].pinned && !p->de[m].add )
+        {
+            p->de[m].add = true;
+            p->de[m].why = why;
+        }
+    }
+}
+
+static void mark_root(struct planner *p, pt_sbdf_t sbdf, enum pt_finding_kind why)
+{
+    ssize_t i = xindex(p, sbdf), j = dindex(p, sbdf);
+
+    if ( i >= 0 && !p->xe[i].pinned )
+    {
+        p->xe[i].root = true;
+        if ( !p->xe[i].rm )
+            p->xe[i].why = why;
+        p->xe[i].rm = true;
+    }
+    if ( j >= 0 && !p->de[j].pinned && !p->de[j].add )
+    {
+        p->de[j].add = true;
+        p->de[j].why = why;
+    }
+}
+
+/* Seeds the per-entry needs from the findings. */
+static int seed_from_report(struct planner *p, const struct pt_report *r)
+{
+    char ob[48];
+    int rc;
+
+    for ( size_t f = 0; f < r->n; f++ )
+    {
+        const struct pt_finding *fi = &r->f[f];
+        ssize_t i = xindex(p, fi->sbdf), j = dindex(p, fi->sbdf);
+
+        switch ( fi->kind )
+        {
+        case PT_FIND_MISSING:
+            p->de[j].add = true;
+            p->de[j].why = PT_FIND_MISSING;
+            break;
+        case PT_FIND_STALE:
+            p->xe[i].rm = true;
+            p->xe[i].why = PT_FIND_STALE;
+            if ( xrange_valid(p->xe[i].x) )
+                p->xe[i].root = true;
+            break;
+        case PT_FIND_MISMATCH:
+            if ( fi->what & (PT_MIS_TYPE | PT_MIS_RANGE | PT_MIS_PHANTOM) )
+            {
+                p->xe[i].rm = true;
+                p->xe[i].why = PT_FIND_MISMATCH;
+                if ( pt_type_is_bridge(p->xe[i].x->type) || p->dom0->devs[j].is_bridge )
+                    p->xe[i].root = true;
+            }
+            p->de[j].add = true;
+            p->de[j].why = PT_FIND_MISMATCH;
+            break;
+        case PT_FIND_BUS2BRIDGE:
+        case PT_FIND_CYCLE:
+        {
+            /* Stock Xen rewrites bus2bridge only when a bridge is added or
+             * removed: re-register the bridge dom0 has upstream of the bus. */
+            struct pt_b2b_entry want[256];
+
+            if ( p->xen->hv != PT_HV_STOCK )
+                break;
+            pt_expected_b2b(p->dom0, PT_SEG(fi->sbdf), want);
+            if ( want[fi->bus].map )
+                mark_root(p, PT_SBDF(PT_SEG(fi->sbdf), want[fi->bus].bus, want[fi->bus].devfn),
+                          fi->kind);
+            break;
+        }
+        case PT_FIND_BLOCKED:
+            if ( i >= 0 )
+                p->xe[i].pinned = true;
+            if ( j >= 0 )
+                p->de[j].pinned = true;
+            rc = add_blocked(p->plan, fi->sbdf, fi->owner, "%s",
+                             owner_reason(fi->owner, ob, sizeof(ob)));
+            if ( rc )
+                return rc;
+            break;
+        default:
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Drops every need of one entry/device and records why. */
+static int pin(struct planner *p, ssize_t i, ssize_t j, pt_sbdf_t sbdf, int owner,
+               const char *reason)
+{
+    if ( i >= 0 )
+    {
+        p->xe[i].rm = p->xe[i].root = false;
+        p->xe[i].pinned = true;
+    }
+    if ( j >= 0 )
+    {
+        p->de[j].add = false;
+        p->de[j].pinned = true;
+    }
+    return add_blocked(p->plan, sbdf, owner, "%s", reason);
+}
+
+/*
+ * Applies the safety rules until nothing changes: a removal that is not
+ * allowed pins the entry; a root whose subtree holds a pinned entry is
+ * pinned; a PF with VFs enabled is not re-added.  Then expands the
+ * surviving roots' subtrees into removals and re-additions.
+ */
+static int resolve(struct planner *p)
+{
+    bool *mark = calloc(p->nx + 1, sizeof(*mark));
+    bool changed = true;
+    char sb[PT_SBDF_STRLEN], ob[48], msg[256];
+    int rc = 0;
+
+    if ( !mark )
+        return -ENOMEM;
+    while ( changed && !rc )
+    {
+        changed = false;
+        for ( size_t i = 0; i < p->nx && !rc; i++ )
+        {
+            struct xent *e = &p->xe[i];
+            ssize_t j = dindex(p, e->x->sbdf);
+            ssize_t bad;
+
+            if ( !e->rm )
+                continue;
+            if ( !owner_removable(p, e->x->owner) )
+            {
+                rc = pin(p, i, j, e->x->sbdf, e->x->owner,
+                         owner_reason(e->x->owner, ob, sizeof(ob)));
+                changed = true;
+                continue;
+            }
+            if ( j >= 0 && p->dom0->devs[j].vfs_enabled && p->de[j].add )
+            {
+                rc = pin(p, i, j, e->x->sbdf, e->x->owner,
+                         "a PF is re-registered only while its VFs are disabled (Xen sizes VF BARs when the PF is added); disable SR-IOV first");
+                changed = true;
+                continue;
+            }
+            if ( !e->root )
+                continue;
+            memset(mark, 0, (p->nx + 1) * sizeof(*mark));
+            bad = collect_subtree(p, i, mark);
+            if ( bad == -2 )
+                rc = -ENOMEM;
+            else if ( bad >= 0 )
+            {
+                const struct pt_xdev *bx = p->xe[bad].x;
+
+                snprintf(msg, sizeof(msg), "%s sits behind it in Xen's registry and is %s",
+                         pt_sbdf_fmt(bx->sbdf, sb),
+                         owner_removable(p, bx->owner) && !p->xe[bad].pinned
+                             ? "a PF with VFs enabled (re-registered only with SR-IOV disabled)"
+                             : owner_reason(bx->owner, ob, sizeof(ob)));
+                rc = pin(p, i, j, e->x->sbdf, e->x->owner, msg);
+                changed = true;
+            }
+        }
+    }
+    /* Expand the roots that survived. */
+    for ( size_t i = 0; i < p->nx && !rc; i++ )
+    {
+        ssize_t j;
+
+        if ( !p->xe[i].root || !p->xe[i].rm )
+            continue;
+        memset(mark, 0, (p->nx + 1) * sizeof(*mark));
+        if ( collect_subtree(p, i, mark) == -2 )
+        {
+            rc = -ENOMEM;
+            break;
+        }
+        for ( size_t k = 0; k < p->nx; k++ )
+            if ( mark[k] && !p->xe[k].rm )
+            {
+                p->xe[k].rm = true;
+                p->xe[k].why = p->xe[i].why;
+            }
+        j = dindex(p, p->xe[i].x->sbdf);
+        if ( j >= 0 )
+            mark_dom0_subtree(p, j, p->xe[i].why);
+    }
+    /* Whatever leaves Xen and exists in dom0 comes back. */
+    for ( size_t i = 0; i < p->nx; i++ )
+    {
+        ssize_t j;
+
+        if ( !p->xe[i].rm )
+            continue;
+        j = dindex(p, p->xe[i].x->sbdf);
+        if ( j >= 0 && !p->de[j].add )
+        {
+            p->de[j].add = true;
+            p->de[j].why = p->xe[i].why;
+        }
+    }
+    free(mark);
+    return rc;
+}
+
+/*
+ * Depth in Xen's recorded hierarchy: an entry is behind a bridge when its
+ * bus lies in the bridge's valid recorded range; as a valid range starts
+ * above the bridge's own bus, the relation is acyclic and one pass in bus
+ * order gives every entry 1 + the depth of the deepest bridge it is
+ * behind.  A VF ranks below its PF.
+ */
+static void compute_xdepth(struct planner *p)
+{
+    unsigned cover[256];
+    uint16_t seg = 0;
+    bool first = true;
+
+    for ( size_t i = 0; i < p->nx; i++ )
+    {
+        const struct pt_xdev *x = p->xe[i].x;
+
+        if ( first || PT_SEG(x->sbdf) != seg )
+        {
+            memset(cover, 0, sizeof(cover));
+            seg = PT_SEG(x->sbdf);
+            first = false;
+        }
+        p->xe[i].depth = cover[PT_BUS(x->sbdf)];
+        if ( xrange_valid(x) )
+            for ( int b = x->sec_bus; b <= x->sub_bus; b++ )
+                if ( cover[b] < p->xe[i].depth + 1 )
+                    cover[b] = p->xe[i].depth + 1;
+    }
+    for ( size_t i = 0; i < p->nx; i++ )
+    {
+        const struct pt_xdev *x = p->xe[i].x;
+        ssize_t pf = x->virtfn && x->has_physfn ? xindex(p, x->physfn) : -1;
+
+        if ( pf >= 0 && pf != (ssize_t)i && p->xe[i].depth <= p->xe[pf].depth )
+            p->xe[i].depth = p->xe[pf].depth + 1;
+    }
+}
+
+static int push_op(struct pt_plan *plan, const struct pt_op *op)
+{
+    if ( plan->n == plan->cap )
+    {
+        size_t ncap = plan->cap ? plan->cap * 2 : 32;
+        struct pt_op *no = realloc(plan->ops, ncap * sizeof(*no));
+
+        if ( !no )
+            return -ENOMEM;
+        plan->ops = no;
+        plan->cap = ncap;
+    }
+    plan->ops[plan->n++] = *op;
+    return 0;
+}
+
+/* Removal order: deepest first in Xen's hierarchy, VFs before others, then high SBDF first. */
+static int cmp_remove(const void *a, const void *b, void *arg)
+{
+    const struct planner *p = arg;
+    const struct xent *x = &p->xe[*(const size_t *)a], *y = &p->xe[*(const size_t *)b];
+
+    if ( x->depth != y->depth )
+        return x->depth > y->depth ? -1 : 1;
+    if ( x->x->virtfn != y->x->virtfn )
+        return x->x->virtfn ? -1 : 1;
+    return x->x->sbdf > y->x->sbdf ? -1 : x->x->sbdf < y->x->sbdf;
+}
+
+/* Addition order: shallowest first in dom0's hierarchy (a VF below its PF), then low SBDF first. */
+static int cmp_add(const void *a, const void *b, void *arg)
+{
+    const struct planner *p = arg;
+    const struct pt_dev *x = &p->dom0->devs[*(const size_t *)a];
+    const struct pt_dev *y = &p->dom0->devs[*(const size_t *)b];
+
+    if ( x->depth != y->depth )
+        return x->depth < y->depth ? -1 : 1;
+    if ( x->is_virtfn != y->is_virtfn )
+        return x->is_virtfn ? 1 : -1;
+    return x->sbdf < y->sbdf ? -1 : x->sbdf > y->sbdf;
+}
+
+/* True when dom0 device j sits at a phantom function of a lower function of its slot. */
+static bool is_phantom_of_sibling(const struct planner *p, size_t j)
+{
+    const struct pt_dev *d = &p->dom0->devs[j];
+    unsigned fn = PT_FUNC(PT_DEVFN(d->sbdf));
+
+    for ( unsigned f0 = 0; f0 < fn; f0++ )
+    {
+        const struct pt_dev *o = pt_topo_find(p->dom0, (d->sbdf & ~7u) | f0);
+
+        if ( o && o->cfg.phantom_stride && (fn - f0) % o->cfg.phantom_stride == 0 )
+            return true;
+    }
+    return false;
+}
+
+static int emit_ops(struct planner *p)
+{
+    size_t *idx = malloc((p->nx + p->dom0->n + 1) * sizeof(*idx));
+    size_t n = 0;
+    char sb[PT_SBDF_STRLEN];
+    int rc = 0;
+
+    if ( !idx )
+        return -ENOMEM;
+
+    for ( size_t i = 0; i < p->nx; i++ )
+        if ( p->xe[i].rm )
+            idx[n++] = i;
+    qsort_r(idx, n, sizeof(*idx), cmp_remove, p);
+    for ( size_t k = 0; k < n && !rc; k++ )
+    {
+        struct pt_op op = { .op = PT_OP_REMOVE, .sbdf = p->xe[idx[k]].x->sbdf,
+                            .reason = p->xe[idx[k]].why, .pxm = -1 };
+
+        rc = push_op(p->plan, &op);
+    }
+
+    n = 0;
+    for ( size_t j = 0; j < p->dom0->n && !rc; j++ )
+    {
+        const struct pt_dev *d = &p->dom0->devs[j];
+
+        if ( !p->de[j].add )
+            continue;
+        if ( is_phantom_of_sibling(p, j) )
+        {
+            rc = add_blocked(p->plan, d->sbdf, 0,
+                             "a phantom function of a lower function of its slot; Xen registers phantoms with their owner");
+            p->de[j].add = false;
+            continue;
+        }
+        if ( d->is_virtfn )
+        {
+            ssize_t pf = dindex(p, d->physfn), xi = xindex(p, d->physfn);
+            bool pf_there = (xi >= 0 && !p->xe[xi].rm) || (pf >= 0 && p->de[pf].add);
+
+            if ( !pf_there )
+            {
+                rc = add_blocked(p->plan, d->sbdf, 0,
+                                 "its PF %s is not registered with Xen and cannot be now",
+                                 pt_sbdf_fmt(d->physfn, sb));
+                p->de[j].add = false;
+                continue;
+            }
+        }
+        idx[n++] = j;
+    }
+    qsort_r(idx, n, sizeof(*idx), cmp_add, p);
+    for ( size_t k = 0; k < n && !rc; k++ )
+    {
+        const struct pt_dev *d = &p->dom0->devs[idx[k]];
+        struct pt_op op = { .op = PT_OP_ADD, .sbdf = d->sbdf, .reason = p->de[idx[k]].why,
+                            .virtfn = d->is_virtfn, .physfn = d->is_virtfn ? d->physfn : 0,
+                            .extfn = !d->is_virtfn && d->is_extfn, .pxm = -1 };
+
+        rc = push_op(p->plan, &op);
+    }
+
+    /* Quarantined before, quarantined after (--requarantine). */
+    for ( size_t i = 0; i < p->nx && !rc; i++ )
+    {
+        ssize_t j = dindex(p, p->xe[i].x->sbdf);
+
+        if ( p->xe[i].rm && p->xe[i].x->owner == PT_DOMID_IO && j >= 0 && p->de[j].add )
+        {
+            struct pt_op op = { .op = PT_OP_QUARANTINE, .sbdf = p->xe[i].x->sbdf,
+                                .reason = p->xe[i].why, .pxm = -1 };
+
+            rc = push_op(p->plan, &op);
+        }
+    }
+    free(idx);
+    return rc;
+}
+
+static int add_unrep(struct pt_plan *plan, uint16_t seg, uint8_t bus, const char *reason)
+{
+    if ( plan->nunrep == plan->capunrep )
+    {
+        size_t ncap = plan->capunrep ? plan->capunrep * 2 : 8;
+        struct pt_unrepairable *nu = realloc(plan->unrep, ncap * sizeof(*nu));
+
+        if ( !nu )
+            return -ENOMEM;
+        plan->unrep = nu;
+        plan->capunrep = ncap;
+    }
+    if ( !(plan->unrep[plan->nunrep].reason = strdup(reason)) )
+        return -ENOMEM;
+    plan->unrep[plan->nunrep].seg = seg;
+    plan->unrep[plan->nunrep].bus = bus;
+    plan->nunrep++;
+    return 0;
+}
+
+/*
+ * Runs the plan on a simulated copy of the registry (config reads from
+ * dom0's topology) and lists the bus2bridge entries it leaves wrong: on
+ * stock Xen, free_pdev() cleans the range a bridge has now, not the one it
+ * was recorded with, so an old range's residue cannot be cleared from dom0.
+ */
+static int predict_residue(struct planner *p)
+{
+    struct pt_sim sim;
+    struct pt_hw hw = { pt_hw_topo_probe, (void *)p->dom0 };
+    struct pt_report after;
+    struct pt_errlog quiet = { 0 };
+    size_t done = 0;
+    int rc;
+
+    for ( size_t s = 0; s < p->xen->nsegs; s++ )
+        if ( !p->xen->segs[s].b2b_known )
+            return 0;           /* nothing to predict from */
+    rc = pt_sim_init(&sim, p->xen, -1, hw);
+    if ( rc )
+        return rc;
+    rc = pt_sim_apply(&sim, p->plan, &done, &quiet);
+    pt_errlog_free(&quiet);
+    if ( rc )
+    {
+        char sb[PT_SBDF_STRLEN];
+
+        pt_log(p->log, PT_SEV_WARN, "the plan's prediction stopped at op %zu (%s): %s",
+               done + 1, done < p->plan->n ? pt_sbdf_fmt(p->plan->ops[done].sbdf, sb) : "-",
+               strerror(-rc));
+        pt_sim_free(&sim);
+        return 0;
+    }
+    rc = pt_diff(p->dom0, &sim.state, p->pol, &after);
+    pt_sim_free(&sim);
+    if ( rc )
+        return rc;
+    for ( size_t f = 0; f < after.n && !rc; f++ )
+    {
+        const struct pt_finding *fi = &after.f[f];
+
+        if ( fi->kind == PT_FIND_BUS2BRIDGE || fi->kind == PT_FIND_CYCLE )
+        {
+            if ( p->xen->hv == PT_HV_STOCK )
+                rc = add_unrep(p->plan, PT_SEG(fi->sbdf), fi->bus,
+                               "stock Xen 4.17 cleans a bridge's bus2bridge range as programmed at removal, not as recorded; this entry needs the patched hypervisor (or a reboot)");
+            else
+                pt_log(p->log, PT_SEV_ERROR, "planner: bus %04x:%02x would stay wrong after the plan: %s",
+                       PT_SEG(fi->sbdf), (unsigned)fi->bus, fi->detail);
+        }
+    }
+    pt_report_free(&after);
+    return rc;
+}
+
+int pt_plan_build(const struct pt_topo *dom0, const struct pt_xview *xen,
+                  const struct pt_policy *pol, struct pt_plan *out, struct pt_errlog *log)
+{
+    static const struct pt_policy defaults;
+    struct planner p = { .dom0 = dom0, .xen = xen, .pol = pol ? pol : &defaults,
+                         .plan = out, .log = log };
+    struct pt_report r;
+    size_t k = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = pt_diff(dom0, xen, p.pol, &r);
+    if ( rc )
+        return rc;
+    for ( size_t s = 0; s < xen->nsegs; s++ )
+        p.nx += xen->segs[s].n;
+    p.xe = calloc(p.nx + 1, sizeof(*p.xe));
+    p.de = calloc(dom0->n + 1, sizeof(*p.de));
+    if ( !p.xe || !p.de )
+    {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for ( size_t s = 0; s < xen->nsegs; s++ )
+        for ( size_t i = 0; i < xen->segs[s].n; i++ )
+            p.xe[k++].x = &xen->segs[s].devs[i];
+
+    compute_xdepth(&p);
+    rc = seed_from_report(&p, &r);
+    if ( !rc )
+        rc = resolve(&p);
+    if ( !rc )
+        rc = emit_ops(&p);
+    if ( !rc && xen->source != PT_SOURCE_STOCK )
+        rc = predict_residue(&p);
+ out:
+    free(p.xe);
+    free(p.de);
+    pt_report_free(&r);
+    if ( rc )
+        pt_plan_free(out);
+    return rc;
+}
+
+void pt_plan_print(const struct pt_plan *p, FILE *f)
+{
+    char sb[PT_SBDF_STRLEN], pf[PT_SBDF_STRLEN];
+
+    if ( !p->n )
+        fprintf(f, "nothing to do\n");
+    else
+        fprintf(f, "%zu operation%s:\n", p->n, p->n == 1 ? "" : "s");
+    for ( size_t i = 0; i < p->n; i++ )
+    {
+        const struct pt_op *o = &p->ops[i];
+        const char *verb = o->op == PT_OP_REMOVE ? "remove" : o->op == PT_OP_ADD ? "add" : "quarantine";
+
+        fprintf(f, "  %3zu  %-10s %s  (%s)", i + 1, verb, pt_sbdf_fmt(o->sbdf, sb),
+                o->why ? o->why : pt_finding_kind_name(o->reason));
+        if ( o->op == PT_OP_ADD && o->virtfn )
+            fprintf(f, " virtfn of %s", pt_sbdf_fmt(o->physfn, pf));
+        if ( o->op == PT_OP_ADD && o->extfn )
+            fprintf(f, " extfn");
+        fputc('\n', f);
+    }
+    for ( size_t i = 0; i < p->nblocked; i++ )
+        fprintf(f, "  blocked    %s  %s\n", pt_sbdf_fmt(p->blocked[i].sbdf, sb), p->blocked[i].reason);
+    for ( size_t i = 0; i < p->nunrep; i++ )
+        fprintf(f, "  cannot repair bus %04x:%02x: %s\n", p->unrep[i].seg, p->unrep[i].bus,
+                p->unrep[i].reason);
+}
+
+void pt_plan_free(struct pt_plan *p)
+{
+    for ( size_t i = 0; i < p->nblocked; i++ )
+        free(p->blocked[i].reason);
+    for ( size_t i = 0; i < p->nunrep; i++ )
+        free(p->unrep[i].reason);
+    for ( size_t i = 0; i < p->nstrings; i++ )
+        free(p->strings[i]);
+    free(p->ops);
+    free(p->blocked);
+    free(p->unrep);
+    free(p->strings);
+    memset(p, 0, sizeof(*p));
+}
