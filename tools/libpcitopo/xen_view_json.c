@@ -302,7 +302,7 @@ static int parse_dev(const struct vparse *p, yajl_val o, const char *w, uint16_t
     }
     else if ( (d->sec_bus == PT_NO_RANGE) != (d->sub_bus == PT_NO_RANGE) )
         return perr(p, w, d->sec_bus == PT_NO_RANGE ? "sec_bus" : "sub_bus",
-                    "is null but %s is set: a recorded range has both ends",
+                    "missing or null while %s is set: a recorded range has both ends",
                     d->sec_bus == PT_NO_RANGE ? "sub_bus" : "sec_bus");
 
     /* null: pci_add_device()'s IOMMU step failed and left pdev->domain NULL. */
