@@ -1,2 +1,138 @@
+/*
+ * backend_sim.c - the simulator as a backend: the registry's state lives in
+ * a pcitopod-xen-view/1 file; config space is read from the sysfs tree at
+ * the moment of each hypercall, as the real hypervisor reads hardware.
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "backend.h"
+
+struct sim_backend {
+    struct pt_backend b;
+    struct pt_sim sim;
+    char *file;
+    char *sysfs_root;
+};
+
+static struct sim_backend *sb_of(struct pt_backend *b)
+{
+    return (struct sim_backend *)b;
+}
+
+static int sim_read_view(struct pt_backend *b, const struct pt_topo *dom0,
+                         struct pt_xview *out, struct pt_errlog *log)
+{
+    return pt_xview_copy(&sb_of(b)->sim.state, out);
+}
+
+static int sim_failed(int rc, const char *op, pt_sbdf_t sbdf, struct pt_errlog *log)
+{
+    char s[PT_SBDF_STRLEN];
+
+    if ( rc )
+        pt_log(log, PT_SEV_ERROR, "%s %s: %s (simulated hypervisor)", op, pt_sbdf_fmt(sbdf, s),
+               strerror(-rc));
+    return rc;
+}
+
+static int sim_add(struct pt_backend *b, const struct pt_op *op, struct pt_errlog *log)
+{
+    struct pt_add_info info = { .extfn = op->extfn, .virtfn = op->virtfn,
+                                .physfn = op->physfn, .pxm = op->pxm };
+
+    return sim_failed(pt_sim_add(&sb_of(b)->sim, op->sbdf, &info), "PHYSDEVOP_pci_device_add",
+                      op->sbdf, log);
+}
+
+static int sim_remove(struct pt_backend *b, pt_sbdf_t sbdf, struct pt_errlog *log)
+{
+    int rc = pt_sim_remove(&sb_of(b)->sim, sbdf);
+
+    if ( sb_of(b)->sim.crashed )
+        pt_log(log, PT_SEV_ERROR,
+               "the simulated stock hypervisor crashed: removing an owner-less entry panics Xen 4.17 in vpci_remove_device()");
+    return sim_failed(rc, "PHYSDEVOP_pci_device_remove", sbdf, log);
+}
+
+static int sim_quarantine(struct pt_backend *b, pt_sbdf_t sbdf, struct pt_errlog *log)
+{
+    return sim_failed(pt_sim_assign(&sb_of(b)->sim, sbdf, PT_DOMID_IO),
+                      "XEN_DOMCTL_assign_device to DomIO", sbdf, log);
+}
+
+static int sim_commit(struct pt_backend *b, struct pt_errlog *log)
+{
+    struct sim_backend *s = sb_of(b);
+
+    if ( s->sim.crashed )
+    {
+        pt_log(log, PT_SEV_ERROR, "%s: not saved: the simulated hypervisor crashed", s->file);
+        return -EFAULT;
+    }
+    return pt_xview_save(&s->sim.state, s->file, log);
+}
+
+static void sim_close(struct pt_backend *b)
+{
+    struct sim_backend *s = sb_of(b);
+
+    pt_sim_free(&s->sim);
+    free(s->file);
+    free(s->sysfs_root);
+    free(s);
+}
+
+static const struct pt_backend_ops sim_ops = {
+    .name = "simulator",
+    .read_view = sim_read_view,
+    .add = sim_add,
+    .remove = sim_remove,
+    .quarantine = sim_quarantine,
+    .commit = sim_commit,
+    .close = sim_close,
+};
+
+int pt_backend_sim_open(const char *file, const char *sysfs_root,
+                        struct pt_backend **out, struct pt_errlog *log)
+{
+    struct sim_backend *s = calloc(1, sizeof(*s));
+    struct pt_xview view = { 0 };
+    struct pt_hw hw;
+    int rc;
+
+    *out = NULL;
+    if ( !s || !(s->file = strdup(file)) || !(s->sysfs_root = strdup(sysfs_root)) )
+    {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    rc = pt_xview_load(file, &view, log);
+    if ( rc )
+        goto fail;
+    hw.probe = pt_hw_sysfs_probe;
+    hw.ctx = s->sysfs_root;
+    rc = pt_sim_init(&s->sim, &view, -1, hw);
+    pt_xview_free(&view);
+    if ( rc )
+    {
+        pt_log(log, PT_SEV_ERROR, "%s: cannot start the simulator: %s", file, strerror(-rc));
+        goto fail;
+    }
+    /* The state file stays a simulator's whatever it was written as. */
+    s->sim.state.source = PT_SOURCE_SIM;
+    s->b.ops = &sim_ops;
+    *out = &s->b;
+    return 0;
+ fail:
+    if ( s )
+    {
+        free(s->file);
+        free(s->sysfs_root);
+        free(s);
+    }
+    return rc;
+}

@@ -1,2 +1,375 @@
+/*
+ * cli.c - the subcommands: read both views, call the core, print.
+ */
 #include "config.h"
-#include "backend.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcitopod.h"
+
+struct session {
+    struct pt_topo topo;
+    struct pt_xview view;
+    struct pt_backend *b;
+    struct pt_errlog log;
+    bool scan_incomplete;       /* some device could not be read */
+};
+
+static void flush_log(const struct pt_options *o, struct pt_errlog *log)
+{
+    enum pt_severity min = o->quiet ? PT_SEV_ERROR : o->verbose >= 2 ? PT_SEV_DEBUG
+                         : o->verbose ? PT_SEV_INFO : PT_SEV_WARN;
+
+    pt_errlog_print(log, stderr, min);
+    pt_errlog_free(log);
+}
+
+static void session_close(const struct pt_options *o, struct session *s)
+{
+    flush_log(o, &s->log);
+    pt_backend_close(s->b);
+    pt_topo_free(&s->topo);
+    pt_xview_free(&s->view);
+}
+
+/* Scans sysfs, opens the backend, reads Xen's view.  -errno with the reason logged. */
+static int session_open(const struct pt_options *o, struct session *s)
+{
+    int rc;
+
+    memset(s, 0, sizeof(*s));
+    rc = pt_scan_sysfs(o->sysfs_root, &s->topo, &s->log);
+    if ( rc )
+    {
+        pt_log(&s->log, PT_SEV_ERROR, "cannot scan dom0's PCI topology under %s: %s",
+               o->sysfs_root, strerror(-rc));
+        return rc;
+    }
+    s->scan_incomplete = s->log.nerrors > 0 || s->topo.nunreadable > 0;
+    if ( o->xen_sim )
+        rc = pt_backend_sim_open(o->xen_sim, o->sysfs_root, &s->b, &s->log);
+    else
+        rc = pt_backend_xen_open(&s->b, &s->log);
+    if ( rc )
+        return rc;
+    rc = s->b->ops->read_view(s->b, &s->topo, &s->view, &s->log);
+    if ( rc )
+        pt_log(&s->log, PT_SEV_ERROR, "cannot read Xen's PCI registry (%s): %s",
+               s->b->ops->name, strerror(-rc));
+    return rc;
+}
+
+/* Prints a JSON document produced by one of the core's *_to_json (rc is its result). */
+static int print_json(int rc, char *buf)
+{
+    if ( rc )
+    {
+        fprintf(stderr, "pcitopod: cannot produce JSON: %s\n", strerror(-rc));
+        return PT_EXIT_ERROR;
+    }
+    fputs(buf, stdout);
+    if ( buf[0] && buf[strlen(buf) - 1] != '\n' )
+        fputc('\n', stdout);
+    free(buf);
+    return 0;
+}
+
+static int report_status(const struct session *s, const struct pt_report *r)
+{
+    if ( s->scan_incomplete )
+        return PT_EXIT_ERROR;
+    if ( pt_report_inconsistent(r) )
+        return PT_EXIT_INCONSISTENT;
+    return r->nunverified ? PT_EXIT_UNVERIFIED : PT_EXIT_CONSISTENT;
+}
+
+static int output_report(const struct pt_options *o, const struct pt_report *r)
+{
+    char *buf = NULL;
+
+    if ( o->json )
+    {
+        int rc = pt_report_to_json(r, true, &buf, NULL);
+
+        return print_json(rc, buf);
+    }
+    pt_report_print(r, stdout);
+    return 0;
+}
+
+static int output_plan(const struct pt_options *o, const struct pt_plan *p)
+{
+    char *buf = NULL;
+
+    if ( o->json )
+    {
+        int rc = pt_plan_to_json(p, true, &buf, NULL);
+
+        return print_json(rc, buf);
+    }
+    pt_plan_print(p, stdout);
+    return 0;
+}
+
+int pt_cmd_check(const struct pt_options *o)
+{
+    struct session s;
+    struct pt_report r = { 0 };
+    int rc, status;
+
+    rc = session_open(o, &s);
+    if ( !rc )
+        rc = pt_diff(&s.topo, &s.view, &o->policy, &r);
+    if ( rc )
+    {
+        session_close(o, &s);
+        return PT_EXIT_ERROR;
+    }
+    status = output_report(o, &r) ? PT_EXIT_ERROR : report_status(&s, &r);
+    pt_report_free(&r);
+    session_close(o, &s);
+    return status;
+}
+
+static int plan_status(const struct session *s, const struct pt_plan *p)
+{
+    if ( s->scan_incomplete )
+        return PT_EXIT_ERROR;
+    return p->n || p->nblocked || p->nunrep ? PT_EXIT_INCONSISTENT : PT_EXIT_CONSISTENT;
+}
+
+int pt_cmd_plan(const struct pt_options *o)
+{
+    struct session s;
+    struct pt_plan p = { 0 };
+    int rc, status;
+
+    rc = session_open(o, &s);
+    if ( !rc )
+        rc = pt_plan_build(&s.topo, &s.view, &o->policy, &p, &s.log);
+    if ( rc )
+    {
+        session_close(o, &s);
+        return PT_EXIT_ERROR;
+    }
+    status = output_plan(o, &p) ? PT_EXIT_ERROR : plan_status(&s, &p);
+    pt_plan_free(&p);
+    session_close(o, &s);
+    return status;
+}
+
+/* {"format":"pcitopod-apply/1","plan":..,"done":N,"error":..,"after":..} */
+static int output_apply_json(const struct pt_plan *p, size_t done, int err,
+                             const struct pt_report *after)
+{
+    char *pj = NULL, *rj = NULL;
+    int rc = pt_plan_to_json(p, false, &pj, NULL);
+
+    if ( !rc && after )
+        rc = pt_report_to_json(after, false, &rj, NULL);
+    if ( rc )
+    {
+        free(pj);
+        fprintf(stderr, "pcitopod: cannot produce JSON: %s\n", strerror(-rc));
+        return PT_EXIT_ERROR;
+    }
+    printf("{\"format\":\"pcitopod-apply/1\",\"plan\":%s,\"done\":%zu,\"error\":", pj, done);
+    if ( err )
+        printf("{\"op\":%zu,\"errno\":%d,\"message\":\"%s\"}", done + 1, -err, strerror(-err));
+    else
+        printf("null");
+    printf(",\"after\":%s}\n", rj ? rj : "null");
+    free(pj);
+    free(rj);
+    return 0;
+}
+
+int pt_cmd_apply(const struct pt_options *o)
+{
+    struct session s;
+    struct pt_plan p = { 0 };
+    struct pt_report after = { 0 };
+    struct pt_xview now = { 0 };
+    size_t done = 0;
+    int rc, err = 0, lock = -1, status;
+    bool have_after = false;
+
+    rc = session_open(o, &s);
+    if ( !rc && s.scan_incomplete )
+    {
+        pt_log(&s.log, PT_SEV_ERROR,
+               "not applying: part of dom0's topology could not be read, a plan on it could remove devices that exist");
+        rc = -EIO;
+    }
+    if ( !rc && !o->xen_sim && !o->dry_run )
+    {
+        /* Re-read both views under the lock: the daemon may have repaired meanwhile. */
+        lock = pt_lock_exclusive(&s.log);
+        rc = lock < 0 ? lock : 0;
+    }
+    if ( !rc )
+        rc = pt_plan_build(&s.topo, &s.view, &o->policy, &p, &s.log);
+    if ( rc )
+    {
+        pt_unlock(lock);
+        session_close(o, &s);
+        return PT_EXIT_ERROR;
+    }
+    if ( o->dry_run )
+    {
+        status = output_plan(o, &p) ? PT_EXIT_ERROR : plan_status(&s, &p);
+        goto out;
+    }
+
+    err = pt_apply_plan(s.b, &p, &done, &s.log);
+    if ( s.b->ops->commit )
+    {
+        int crc = s.b->ops->commit(s.b, &s.log);
+
+        if ( !err )
+            err = crc;
+    }
+    /* Never report success we did not observe: read Xen again. */
+    rc = s.b->ops->read_view(s.b, &s.topo, &now, &s.log);
+    if ( !rc )
+        rc = pt_diff(&s.topo, &now, &o->policy, &after);
+    have_after = !rc;
+    if ( rc )
+        pt_log(&s.log, PT_SEV_ERROR, "cannot read Xen's registry after applying: %s",
+               strerror(-rc));
+
+    if ( o->json )
+        status = output_apply_json(&p, done, err, have_after ? &after : NULL);
+    else
+    {
+        status = 0;
+        printf("applied %zu of %zu operation%s%s\n", done, p.n, p.n == 1 ? "" : "s",
+               err ? " (stopped at the first failure, see below)" : "");
+        if ( p.n )
+            pt_plan_print(&p, stdout);
+        if ( have_after )
+        {
+            printf("Xen's registry now:\n");
+            pt_report_print(&after, stdout);
+        }
+    }
+    if ( !status )
+    {
+        if ( err || !have_after )
+            status = PT_EXIT_ERROR;
+        else
+            status = report_status(&s, &after);
+    }
+ out:
+    pt_unlock(lock);
+    pt_report_free(&after);
+    pt_xview_free(&now);
+    pt_plan_free(&p);
+    session_close(o, &s);
+    return status;
+}
+
+static void print_view(const struct pt_xview *v)
+{
+    char sb[PT_SBDF_STRLEN], pf[PT_SBDF_STRLEN];
+
+    printf("Xen's PCI registry (source: %s, hypervisor model: %s)\n", pt_source_name(v->source),
+           pt_hv_name(v->hv));
+    for ( size_t s = 0; s < v->nsegs; s++ )
+    {
+        const struct pt_xseg *xs = &v->segs[s];
+        bool any = false;
+
+        printf("segment %04x: %zu device%s\n", xs->seg, xs->n, xs->n == 1 ? "" : "s");
+        printf("  %-13s %-16s %-6s %-8s %s\n", "SBDF", "TYPE", "BUSES", "OWNER", "FLAGS");
+        for ( size_t i = 0; i < xs->n; i++ )
+        {
+            const struct pt_xdev *x = &xs->devs[i];
+            char buses[12] = "-", owner[16];
+
+            if ( x->sec_bus != PT_NO_RANGE )
+                snprintf(buses, sizeof(buses), "%02x-%02x", (unsigned)x->sec_bus,
+                         (unsigned)x->sub_bus);
+            if ( x->owner == PT_OWNER_NONE )
+                snprintf(owner, sizeof(owner), "NULL");
+            else if ( x->owner == PT_DOMID_IO )
+                snprintf(owner, sizeof(owner), "DomIO");
+            else if ( x->owner == PT_DOMID_XEN )
+                snprintf(owner, sizeof(owner), "DomXEN");
+            else
+                snprintf(owner, sizeof(owner), "d%d", x->owner);
+            printf("  %-13s %-16s %-6s %-8s", pt_sbdf_fmt(x->sbdf, sb), pt_type_name(x->type),
+                   buses, owner);
+            if ( x->virtfn )
+                printf(" virtfn(pf %s)", x->has_physfn ? pt_sbdf_fmt(x->physfn, pf) : "?");
+            if ( x->extfn )
+                printf(" extfn");
+            if ( x->phantom_stride )
+                printf(" phantom-stride=%u", x->phantom_stride);
+            putchar('\n');
+        }
+        if ( !xs->b2b_known )
+        {
+            printf("  bus2bridge: unknown (this hypervisor does not report it)\n");
+            continue;
+        }
+        printf("  bus2bridge:");
+        for ( unsigned b = 0; b < 256; b++ )
+            if ( xs->b2b[b].map )
+            {
+                printf(" %02x->%02x:%02x.%u", b, xs->b2b[b].bus, PT_SLOT(xs->b2b[b].devfn),
+                       PT_FUNC(xs->b2b[b].devfn));
+                any = true;
+            }
+        printf("%s\n", any ? "" : " (empty)");
+    }
+}
+
+int pt_cmd_xen_view(const struct pt_options *o)
+{
+    struct session s;
+    int rc, status = 0;
+
+    memset(&s, 0, sizeof(s));
+    /* The stock fallback probes dom0's BDFs; the sysctl and the simulator need no scan. */
+    rc = pt_scan_sysfs(o->sysfs_root, &s.topo, &s.log);
+    if ( rc )
+        pt_log(&s.log, PT_SEV_WARN, "cannot scan %s (%s): the stock fallback sees less",
+               o->sysfs_root, strerror(-rc));
+    rc = o->xen_sim ? pt_backend_sim_open(o->xen_sim, o->sysfs_root, &s.b, &s.log)
+                    : pt_backend_xen_open(&s.b, &s.log);
+    if ( !rc )
+        rc = s.b->ops->read_view(s.b, &s.topo, &s.view, &s.log);
+    if ( rc )
+        status = PT_EXIT_ERROR;
+    else if ( o->json )
+    {
+        char *buf = NULL;
+
+        rc = pt_xview_to_json(&s.view, true, &buf, NULL);
+        status = print_json(rc, buf) ? PT_EXIT_ERROR : 0;
+    }
+    else
+        print_view(&s.view);
+    session_close(o, &s);
+    return status;
+}
+
+int pt_cmd_status(const struct pt_options *o)
+{
+    const char *file = RUNSTATEDIR "/pcitopod/status.json";
+    char *buf = NULL;
+    int rc = pt_read_file(file, &buf, NULL);
+
+    if ( rc )
+    {
+        fprintf(stderr, "pcitopod status: cannot read %s: %s (has the daemon run? 'systemctl status pcitopod')\n",
+                file, strerror(-rc));
+        return PT_EXIT_ERROR;
+    }
+    fputs(buf, stdout);
+    free(buf);
+    return 0;
+}

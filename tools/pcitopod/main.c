@@ -1,3 +1,150 @@
+/*
+ * main.c - pcitopod's command line: options, the command table, help.
+ */
 #include "config.h"
-#include "backend.h"
-int main(void) { return 0; }
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcitopod.h"
+
+/* The help users see is data, next to the code (xl's cmd_table habit). */
+const struct pt_command pt_commands[] = {
+    { "check", pt_cmd_check, "[--json] [COMMON]",
+      "Compare dom0's PCI topology (sysfs) with Xen's PCI registry and list every "
+      "difference: missing, stale, mismatch, bus2bridge, cycle, blocked. Exit 0 when "
+      "consistent, 1 when not, 2 on error, 3 when nothing is wrong but a stock hypervisor "
+      "hides part of its view." },
+    { "plan", pt_cmd_plan, "[--json] [--requarantine] [COMMON]",
+      "Print the ordered PHYSDEVOP_pci_device_remove/add operations that would make Xen "
+      "match dom0, the devices left alone (blocked) and what cannot be repaired. Changes "
+      "nothing. Exit 0 when there is nothing to do, 1 otherwise, 2 on error." },
+    { "apply", pt_cmd_apply, "[--json] [--dry-run] [--requarantine] [COMMON]",
+      "Build the plan and issue it, under the lock, stopping at the first failed "
+      "operation; then read Xen's view again and report what is now true. Success is "
+      "only what was observed. Exit 0 when Xen now matches dom0 (apart from blocked "
+      "devices), 1 when differences remain, 2 on error." },
+    { "xen-view", pt_cmd_xen_view, "[--json] [COMMON]",
+      "Print Xen's PCI registry as pcitopod sees it: devices with type, recorded bus "
+      "range, owner and flags, and each segment's bus2bridge table "
+      "(--json: a pcitopod-xen-view/1 document)." },
+    { "status", pt_cmd_status, "[--json]",
+      "Show the daemon's last pass (" RUNSTATEDIR "/pcitopod/status.json)." },
+    { NULL, NULL, NULL, NULL },
+};
+
+static const char common_help[] =
+    "Common options:\n"
+    "  --sysfs-root DIR   read dom0's topology from DIR instead of /sys\n"
+    "  --xen-sim FILE     use the Xen-registry simulator, its state in FILE\n"
+    "                     (a pcitopod-xen-view/1 document), instead of the hypervisor\n"
+    "  --json             machine-readable output (DESIGN §4.3/§4.4 documents)\n"
+    "  --dry-run          apply: print the plan, change nothing\n"
+    "  --requarantine     repair quarantined (DomIO) devices and quarantine them again\n"
+    "                     (default: leave them alone and report them blocked)\n"
+    "  -q, --quiet        only errors on stderr\n"
+    "  -v, --verbose      more detail on stderr\n"
+    "  -h, --help         this help (also: pcitopod COMMAND --help)\n"
+    "  -V, --version      print the version\n";
+
+static void usage_all(FILE *f)
+{
+    fprintf(f, "Usage: pcitopod COMMAND [OPTIONS]\n\n"
+               "Keeps Xen's PCI registry consistent with dom0's PCI topology.\n\nCommands:\n");
+    for ( const struct pt_command *c = pt_commands; c->name; c++ )
+        fprintf(f, "  %-9s %s\n", c->name, c->usage);
+    fprintf(f, "\n%s\nSee pcitopod(8).\n", common_help);
+}
+
+static void usage_one(const struct pt_command *c, FILE *f)
+{
+    fprintf(f, "Usage: pcitopod %s %s\n\n%s\n\n%s", c->name, c->usage, c->help, common_help);
+}
+
+static const struct pt_command *find_command(const char *name)
+{
+    for ( const struct pt_command *c = pt_commands; c->name; c++ )
+        if ( !strcmp(c->name, name) )
+            return c;
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_SYSFS = 256, OPT_SIM, OPT_JSON, OPT_DRY, OPT_REQ };
+    static const struct option longopts[] = {
+        { "sysfs-root", required_argument, NULL, OPT_SYSFS },
+        { "xen-sim", required_argument, NULL, OPT_SIM },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "dry-run", no_argument, NULL, OPT_DRY },
+        { "requarantine", no_argument, NULL, OPT_REQ },
+        { "quiet", no_argument, NULL, 'q' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct pt_options o = { .sysfs_root = "/sys" };
+    const struct pt_command *cmd = NULL;
+    bool help = false;
+    int c;
+
+    while ( (c = getopt_long(argc, argv, "qvhV", longopts, NULL)) != -1 )
+    {
+        switch ( c )
+        {
+        case OPT_SYSFS:  o.sysfs_root = optarg; break;
+        case OPT_SIM:    o.xen_sim = optarg; break;
+        case OPT_JSON:   o.json = true; break;
+        case OPT_DRY:    o.dry_run = true; break;
+        case OPT_REQ:    o.policy.requarantine = true; break;
+        case 'q':        o.quiet = true; break;
+        case 'v':        o.verbose++; break;
+        case 'h':        help = true; break;
+        case 'V':
+            printf("pcitopod %s\n", PACKAGE_VERSION);
+            return 0;
+        default:
+            fprintf(stderr, "Try 'pcitopod --help'.\n");
+            return PT_EXIT_ERROR;
+        }
+    }
+    if ( optind < argc )
+    {
+        cmd = find_command(argv[optind]);
+        if ( !cmd )
+        {
+            fprintf(stderr, "pcitopod: unknown command '%s'. Try 'pcitopod --help'.\n",
+                    argv[optind]);
+            return PT_EXIT_ERROR;
+        }
+        if ( optind + 1 < argc )
+        {
+            fprintf(stderr, "pcitopod %s: unexpected argument '%s'. Try 'pcitopod %s --help'.\n",
+                    cmd->name, argv[optind + 1], cmd->name);
+            return PT_EXIT_ERROR;
+        }
+    }
+    if ( help )
+    {
+        if ( cmd )
+            usage_one(cmd, stdout);
+        else
+            usage_all(stdout);
+        return 0;
+    }
+    if ( !cmd )
+    {
+        usage_all(stderr);
+        return PT_EXIT_ERROR;
+    }
+    if ( o.dry_run && strcmp(cmd->name, "apply") )
+    {
+        fprintf(stderr, "pcitopod %s: --dry-run only applies to 'apply' (this command changes nothing anyway)\n",
+                cmd->name);
+        return PT_EXIT_ERROR;
+    }
+    return cmd->run(&o);
+}

@@ -1,3 +1,56 @@
+/*
+ * pcitopod.h - the daemon and CLI: options, the command table, and the
+ * adapters' prototypes.  Everything that decides lives in libpcitopo.
+ */
 #ifndef PCITOPOD_H
 #define PCITOPOD_H
+
+#include <stdbool.h>
+
+#include "backend.h"
+
+/* Exit statuses shared by check, plan, apply (and xl pci-topology-check). */
+#define PT_EXIT_CONSISTENT   0
+#define PT_EXIT_INCONSISTENT 1
+#define PT_EXIT_ERROR        2
+#define PT_EXIT_UNVERIFIED   3  /* nothing wrong seen, but stock Xen hides part of its view */
+
+struct pt_options {
+    const char *sysfs_root;     /* --sysfs-root, default "/sys" */
+    const char *xen_sim;        /* --xen-sim FILE, NULL: the real hypervisor */
+    bool json;                  /* --json */
+    bool dry_run;               /* --dry-run */
+    bool quiet;                 /* -q */
+    int verbose;                /* -v (repeatable) */
+    struct pt_policy policy;    /* --requarantine */
+};
+
+struct pt_command {
+    const char *name;
+    int (*run)(const struct pt_options *o);
+    const char *usage;          /* after "pcitopod NAME" */
+    const char *help;           /* one paragraph */
+};
+
+extern const struct pt_command pt_commands[];
+
+/* Subcommands (cli.c). */
+int pt_cmd_check(const struct pt_options *o);
+int pt_cmd_plan(const struct pt_options *o);
+int pt_cmd_apply(const struct pt_options *o);
+int pt_cmd_xen_view(const struct pt_options *o);
+int pt_cmd_status(const struct pt_options *o);
+
+/*
+ * Executes a plan through a backend in order; stops at the first failed
+ * operation.  *done = operations that succeeded.  Returns 0 or that
+ * operation's negative errno (the message, naming device and op, is in log).
+ */
+int pt_apply_plan(struct pt_backend *b, const struct pt_plan *plan, size_t *done,
+                  struct pt_errlog *log);
+
+/* The lock of DESIGN §4.7: fd of RUNSTATEDIR/pcitopod/lock held exclusively, or -errno. */
+int pt_lock_exclusive(struct pt_errlog *log);
+void pt_unlock(int fd);
+
 #endif
