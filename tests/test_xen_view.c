@@ -659,10 +659,24 @@ static void test_malformed(void)
     rmdir(dir);
 }
 
-/* A 20k-device document parses (and is written) in well under a second. */
+/*
+ * A 20k-device document parses (and is written) in well under a second.
+ * Under ASan the bound says nothing about production: yajl_tree grows each
+ * array by one element per value and ASan's realloc always copies, which
+ * makes the tree build quadratic there (~4s for 20k), so the sanitizer
+ * build checks a quarter of the size against a looser bound.
+ */
+#ifdef __SANITIZE_ADDRESS__
+#define BIG_N     5000
+#define BIG_LIMIT 2.0
+#else
+#define BIG_N     20000
+#define BIG_LIMIT 0.5
+#endif
+
 static void test_big_doc(void)
 {
-    enum { N = 20000 };
+    enum { N = BIG_N };
     size_t cap = N * 200 + 1024, len = 0;
     char *doc = malloc(cap), *out = NULL;
     struct pt_errlog log = { 0 };
@@ -691,13 +705,13 @@ static void test_big_doc(void)
     t0 = now();
     CHECK_EQ_INT(pt_xview_parse(doc, len, &v, &log), 0);
     dt = now() - t0;
-    CHECKF(dt < 0.5, "20k-device parse took %.3fs", dt);
+    CHECKF(dt < BIG_LIMIT, "%d-device parse took %.3fs", N, dt);
     CHECK(v.nsegs == 1 && v.segs[0].n == N);
     CHECK(pt_xview_find(&v, SB(0, (N - 1) / 256, ((N - 1) % 256) >> 3, (N - 1) & 7)) != NULL);
     t0 = now();
     CHECK_EQ_INT(pt_xview_to_json(&v, false, &out, &outlen), 0);
     dt = now() - t0;
-    CHECKF(dt < 0.5, "20k-device to_json took %.3fs", dt);
+    CHECKF(dt < BIG_LIMIT, "%d-device to_json took %.3fs", N, dt);
     CHECK(outlen > (size_t)N * 100);
     free(out);
     pt_xview_free(&v);

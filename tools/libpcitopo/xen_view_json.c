@@ -428,7 +428,8 @@ static int parse_seg(const struct vparse *p, yajl_val o, const char *w, struct p
             return r;
         s->n++;
     }
-    qsort(s->devs, s->n, sizeof(s->devs[0]), cmp_xdev_sbdf);
+    if ( s->n > 1 )
+        qsort(s->devs, s->n, sizeof(s->devs[0]), cmp_xdev_sbdf);
     for ( size_t i = 1; i < s->n; i++ )
         if ( s->devs[i].sbdf == s->devs[i - 1].sbdf )
             return dup_error(p, devs, w, s->devs[i].sbdf);
