@@ -1,3 +1,506 @@
-/* sysfs_scan.c - (being written) */
+/*
+ * sysfs_scan.c - dom0's PCI topology from sysfs (DESIGN §4.2).
+ *
+ * For every bus/pci/devices/<SBDF> link: the link text gives the physical
+ * path (no realpath), then per device one openat() of its directory and one
+ * read per attribute, all relative to that directory fd; no stdio.  config
+ * is the authority; physfn/driver are links, numa_node/ari_enabled and a
+ * VF's vendor/device are small text files.
+ *
+ * Anything that disappears (ENOENT anywhere: a device removed mid-scan, a
+ * dangling link) is skipped with PT_SEV_INFO.  A device that is present but
+ * unreadable (short config without CAP_SYS_ADMIN, I/O errors, garbage) is
+ * recorded in topo->unreadable with a PT_SEV_ERROR and the scan goes on.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
 #include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "pcitopo.h"
+
+#define DEVICES_DIR     "bus/pci/devices"
+#define ARI_FWD_BIT     0x0020          /* PCI_EXP_DEVCTL2_ARI */
+#define SRIOV_CTRL_VFE  0x0001
+/* Unreadable devices named one by one before a summary (non-root: all are). */
+#define MAX_SHORT_MSGS  16
+
+struct scan {
+    struct pt_topo *topo;
+    struct pt_errlog *log;
+    unsigned nshort;                    /* devices with a short config */
+    pt_sbdf_t *ari_fallback;            /* no ari_enabled file: decide from the parent */
+    size_t nari, capari;
+};
+
+/* Reads a whole small file relative to dfd; returns bytes or -errno. */
+static ssize_t read_at(int dfd, const char *name, void *buf, size_t size)
+{
+    int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+    ssize_t total = 0;
+
+    if ( fd < 0 )
+        return -errno;
+    while ( (size_t)total < size )
+    {
+        ssize_t r = read(fd, (char *)buf + total, size - total);
+
+        if ( r < 0 )
+        {
+            if ( errno == EINTR )
+                continue;
+            r = -errno;
+            close(fd);
+            return r;
+        }
+        if ( r == 0 )
+            break;
+        total += r;
+    }
+    close(fd);
+    return total;
+}
+
+/* Reads a small text attribute as a NUL-terminated string; -errno. */
+static int read_text_at(int dfd, const char *name, char *buf, size_t size)
+{
+    ssize_t r = read_at(dfd, name, buf, size - 1);
+
+    if ( r < 0 )
+        return (int)r;
+    buf[r] = '\0';
+    while ( r > 0 && (buf[r - 1] == '\n' || buf[r - 1] == ' ') )
+        buf[--r] = '\0';
+    return 0;
+}
+
+/* Reads "0x%04x" or a decimal number; -EINVAL when malformed. */
+static int read_num_at(int dfd, const char *name, long *out)
+{
+    char buf[32], *end;
+    int r = read_text_at(dfd, name, buf, sizeof(buf));
+
+    if ( r < 0 )
+        return r;
+    errno = 0;
+    *out = strtol(buf, &end, 0);
+    if ( end == buf || *end || errno )
+        return -EINVAL;
+    return 0;
+}
+
+/* The last component of a link target ("../../../bus/pci/drivers/e1000e" -> "e1000e"). */
+static const char *basename_of(const char *s)
+{
+    const char *slash = strrchr(s, '/');
+
+    return slash ? slash + 1 : s;
+}
+
+static bool parse_name(const char *s, size_t len, pt_sbdf_t *out)
+{
+    char buf[PT_SBDF_STRLEN];
+
+    if ( len != PT_SBDF_STRLEN - 1 )
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return pt_sbdf_parse(buf, 0, out) == 0;
+}
+
+/*
+ * Builds the §4.1 path from the link text: the SBDF-named components after
+ * the last "pciSSSS:BB" component, the first in full, then "/dd.f" each.
+ * A VF more than zero buses above its PF's bus gets "+N:dd.f" (see
+ * tests/fixture.h).  NULL on ENOMEM or when the link has no such chain.
+ */
+static char *build_path(const char *link, bool virtfn, pt_sbdf_t physfn)
+{
+    const char *comp[64];
+    size_t clen[64];
+    size_t ncomp = 0;
+    const char *p = link;
+    char *out, *w;
+
+    while ( *p )
+    {
+        const char *e = strchr(p, '/');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        pt_sbdf_t dummy;
+
+        if ( len >= 3 && !memcmp(p, "pci", 3) && !parse_name(p, len, &dummy) )
+            ncomp = 0;                  /* a root bus object: the chain starts here */
+        else if ( parse_name(p, len, &dummy) && ncomp < 64 )
+        {
+            comp[ncomp] = p;
+            clen[ncomp] = len;
+            ncomp++;
+        }
+        p += len;
+        if ( *p == '/' )
+            p++;
+    }
+    if ( !ncomp )
+        return NULL;
+    out = malloc(PT_SBDF_STRLEN + ncomp * 10 + 8);
+    if ( !out )
+        return NULL;
+    memcpy(out, comp[0], clen[0]);
+    w = out + clen[0];
+    for ( size_t i = 1; i < ncomp; i++ )
+    {
+        *w++ = '/';
+        if ( i == ncomp - 1 && virtfn )
+        {
+            pt_sbdf_t me;
+
+            if ( parse_name(comp[i], clen[i], &me) && PT_BUS(me) != PT_BUS(physfn) )
+                w += sprintf(w, "+%u:", (unsigned)(PT_BUS(me) - PT_BUS(physfn)) & 0xff);
+        }
+        memcpy(w, comp[i] + 8, 4);      /* "ssss:bb:" is 8 characters */
+        w += 4;
+    }
+    *w = '\0';
+    return out;
+}
+
+static int add_unreadable(struct pt_topo *topo, pt_sbdf_t sbdf)
+{
+    if ( topo->nunreadable == topo->capunreadable )
+    {
+        size_t ncap = topo->capunreadable ? topo->capunreadable * 2 : 16;
+        pt_sbdf_t *u = realloc(topo->unreadable, ncap * sizeof(*u));
+
+        if ( !u )
+            return -ENOMEM;
+        topo->unreadable = u;
+        topo->capunreadable = ncap;
+    }
+    topo->unreadable[topo->nunreadable++] = sbdf;
+    return 0;
+}
+
+static void vanished(struct scan *s, const char *name, const char *what)
+{
+    pt_log(s->log, PT_SEV_INFO, "%s: %s vanished during the scan; skipped", name, what);
+}
+
+/* Scans one device; returns 0 (whatever happened to it) or -ENOMEM. */
+static int scan_one(struct scan *s, int devsfd, const char *name)
+{
+    uint8_t cfg[PT_CFG_EXT_LEN];
+    char link[PATH_MAX], target[PATH_MAX];
+    struct pt_dev dev;
+    const char *why = NULL;
+    pt_sbdf_t sbdf;
+    ssize_t len, cfglen;
+    int dfd, r;
+    long v;
+
+    if ( !parse_name(name, strlen(name), &sbdf) )
+    {
+        pt_log(s->log, PT_SEV_WARN, "%s/%s: not a PCI device name; ignored", DEVICES_DIR, name);
+        return 0;
+    }
+    memset(&dev, 0, sizeof(dev));
+    dev.sbdf = sbdf;
+    dev.numa_node = -1;
+    dev.parent = PT_NO_PARENT;
+
+    len = readlinkat(devsfd, name, link, sizeof(link) - 1);
+    if ( len < 0 )
+    {
+        if ( errno == ENOENT )
+        {
+            vanished(s, name, "device link");
+            return 0;
+        }
+        if ( errno != EINVAL )          /* EINVAL: a directory, not a link (odd but usable) */
+        {
+            pt_log(s->log, PT_SEV_ERROR, "%s: reading link %s/%s: %s", name, DEVICES_DIR, name,
+                   strerror(errno));
+            return add_unreadable(s->topo, sbdf);
+        }
+        len = 0;
+    }
+    link[len] = '\0';
+
+    dfd = openat(devsfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if ( dfd < 0 )
+    {
+        if ( errno == ENOENT )
+        {
+            vanished(s, name, "device directory");
+            return 0;
+        }
+        pt_log(s->log, PT_SEV_ERROR, "%s: opening device directory %s/%s: %s", name,
+               DEVICES_DIR, name, strerror(errno));
+        return add_unreadable(s->topo, sbdf);
+    }
+
+    /* physfn first: a VF's config is read with that knowledge. */
+    len = readlinkat(dfd, "physfn", target, sizeof(target) - 1);
+    if ( len >= 0 )
+    {
+        const char *pf;
+
+        target[len] = '\0';
+        pf = basename_of(target);
+        if ( !parse_name(pf, strlen(pf), &dev.physfn) )
+        {
+            pt_log(s->log, PT_SEV_ERROR, "%s: physfn link points to '%s', not a PCI device",
+                   name, target);
+            r = add_unreadable(s->topo, sbdf);
+            goto out;
+        }
+        dev.is_virtfn = true;
+    }
+
+    dev.path = link[0] ? build_path(link, dev.is_virtfn, dev.physfn) : NULL;
+    if ( !dev.path )
+    {
+        /* Not linked into devices/pci*: still a device; fall back to its name. */
+        dev.path = strdup(name);
+        if ( !dev.path )
+        {
+            r = -ENOMEM;
+            goto out;
+        }
+    }
+
+    cfglen = read_at(dfd, "config", cfg, sizeof(cfg));
+    if ( cfglen < 0 )
+    {
+        if ( cfglen == -ENOENT )
+        {
+            vanished(s, name, "config");
+            r = 0;
+            goto out;
+        }
+        pt_log(s->log, PT_SEV_ERROR, "%s (path %s): reading config: %s", name, dev.path,
+               strerror((int)-cfglen));
+        r = add_unreadable(s->topo, sbdf);
+        goto out;
+    }
+    if ( cfglen < PT_CFG_FULL_LEN )
+    {
+        if ( cfglen == PT_CFG_HDR_LEN )
+        {
+            if ( s->nshort++ < MAX_SHORT_MSGS )
+                pt_log(s->log, PT_SEV_ERROR,
+                       "%s (path %s): reading config: only 64 bytes readable "
+                       "(run as root: the full config space needs CAP_SYS_ADMIN)",
+                       name, dev.path);
+        }
+        else
+            pt_log(s->log, PT_SEV_ERROR,
+                   "%s (path %s): reading config: truncated to %zd bytes", name, dev.path,
+                   cfglen);
+        r = add_unreadable(s->topo, sbdf);
+        goto out;
+    }
+    if ( pt_cfg_parse(cfg, (size_t)cfglen, PT_DEVFN(sbdf), &dev.cfg, &why) < 0 )
+    {
+        pt_log(s->log, PT_SEV_ERROR, "%s (path %s): parsing config: %s", name, dev.path, why);
+        r = add_unreadable(s->topo, sbdf);
+        goto out;
+    }
+    if ( !dev.is_virtfn && dev.cfg.vendor == 0xffff )
+    {
+        pt_log(s->log, PT_SEV_ERROR,
+               "%s (path %s): parsing config: vendor ID 0xffff on a function without a physfn "
+               "link (not a VF: garbage)", name, dev.path);
+        r = add_unreadable(s->topo, sbdf);
+        goto out;
+    }
+    memcpy(dev.hdr, cfg, PT_CFG_HDR_LEN);
+    dev.type = dev.cfg.xen_type;
+    dev.vendor = dev.cfg.vendor;
+    dev.device = dev.cfg.device;
+    dev.is_bridge = (dev.cfg.header_type & 0x7f) == 1;
+    if ( dev.is_bridge )
+    {
+        dev.sec_bus = dev.cfg.reg_sec;
+        dev.sub_bus = dev.cfg.reg_sub;
+    }
+    dev.vfs_enabled = dev.cfg.sriov_pos && (dev.cfg.sriov_ctrl & SRIOV_CTRL_VFE);
+
+    if ( dev.is_virtfn )
+    {
+        /* SR-IOV: a VF's config reads 0xffff; the IDs are in the attribute files. */
+        r = read_num_at(dfd, "vendor", &v);
+        if ( r == 0 )
+            dev.vendor = (uint16_t)v;
+        else if ( r == -ENOENT )
+            pt_log(s->log, PT_SEV_WARN, "%s (path %s): VF without a vendor file", name, dev.path);
+        r = read_num_at(dfd, "device", &v);
+        if ( r == 0 )
+            dev.device = (uint16_t)v;
+        else if ( r == -ENOENT )
+            pt_log(s->log, PT_SEV_WARN, "%s (path %s): VF without a device file", name, dev.path);
+    }
+
+    if ( read_num_at(dfd, "numa_node", &v) == 0 && v >= -1 && v < INT_MAX )
+        dev.numa_node = (int)v;
+
+    len = readlinkat(dfd, "driver", target, sizeof(target) - 1);
+    if ( len > 0 )
+    {
+        target[len] = '\0';
+        dev.driver = strdup(basename_of(target));
+        if ( !dev.driver )
+        {
+            r = -ENOMEM;
+            goto out;
+        }
+    }
+
+    /* xen_add_device(): EXTFN = pci_ari_enabled(bus) && slot != 0, never for a VF. */
+    r = read_num_at(dfd, "ari_enabled", &v);
+    if ( r == 0 )
+        dev.is_extfn = v && PT_SLOT(PT_DEVFN(sbdf)) != 0 && !dev.is_virtfn;
+    else if ( !dev.is_virtfn && PT_SLOT(PT_DEVFN(sbdf)) != 0 )
+    {
+        if ( s->nari == s->capari )
+        {
+            size_t ncap = s->capari ? s->capari * 2 : 16;
+            pt_sbdf_t *a = realloc(s->ari_fallback, ncap * sizeof(*a));
+
+            if ( !a )
+            {
+                r = -ENOMEM;
+                goto out;
+            }
+            s->ari_fallback = a;
+            s->capari = ncap;
+        }
+        s->ari_fallback[s->nari++] = sbdf;
+    }
+
+    r = pt_topo_add(s->topo, &dev);
+    if ( r == 0 )
+    {
+        close(dfd);
+        return 0;
+    }
+
+ out:
+    free(dev.path);
+    free(dev.driver);
+    close(dfd);
+    return r;
+}
+
+int pt_scan_sysfs(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog *log)
+{
+    struct scan s = { .topo = topo, .log = log };
+    struct dirent *de;
+    DIR *dir;
+    int rootfd, devsfd, r = 0;
+
+    memset(topo, 0, sizeof(*topo));
+    if ( !sysfs_root )
+        sysfs_root = "/sys";
+    rootfd = open(sysfs_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if ( rootfd < 0 )
+    {
+        r = -errno;
+        pt_log(log, PT_SEV_ERROR, "scanning sysfs: opening %s: %s", sysfs_root, strerror(errno));
+        return r;
+    }
+    devsfd = openat(rootfd, DEVICES_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    r = -errno;
+    close(rootfd);
+    if ( devsfd < 0 )
+    {
+        pt_log(log, PT_SEV_ERROR, "scanning sysfs: opening %s/%s: %s (no PCI bus in this tree?)",
+               sysfs_root, DEVICES_DIR, strerror(-r));
+        return r;
+    }
+    dir = fdopendir(devsfd);
+    if ( !dir )
+    {
+        r = -errno;
+        close(devsfd);
+        pt_log(log, PT_SEV_ERROR, "scanning sysfs: reading %s/%s: %s", sysfs_root, DEVICES_DIR,
+               strerror(-r));
+        return r;
+    }
+    r = 0;
+    while ( (de = readdir(dir)) )
+    {
+        if ( de->d_name[0] == '.' )
+            continue;
+        r = scan_one(&s, devsfd, de->d_name);
+        if ( r < 0 )
+            break;
+    }
+    closedir(dir);
+    if ( r < 0 )
+    {
+        pt_log(log, PT_SEV_ERROR, "scanning sysfs %s: %s", sysfs_root, strerror(-r));
+        goto fail;
+    }
+    if ( s.nshort > MAX_SHORT_MSGS )
+        pt_log(log, PT_SEV_ERROR,
+               "%u more devices with only 64 bytes of config readable (run as root)",
+               s.nshort - MAX_SHORT_MSGS);
+
+    r = pt_topo_finish(topo);
+    if ( r < 0 )
+        goto fail;
+
+    /* No ari_enabled file: the upstream bridge's DEVCTL2 ARI forwarding bit decides. */
+    for ( size_t i = 0; i < s.nari; i++ )
+    {
+        size_t idx = (size_t)(pt_topo_find(topo, s.ari_fallback[i]) - topo->devs);
+        struct pt_dev *d = &topo->devs[idx];
+        const struct pt_dev *p = d->parent == PT_NO_PARENT ? NULL : &topo->devs[d->parent];
+
+        d->is_extfn = p && p->is_bridge && PT_BUS(d->sbdf) == p->sec_bus &&
+                      (p->cfg.devctl2 & ARI_FWD_BIT);
+    }
+    free(s.ari_fallback);
+    return 0;
+
+ fail:
+    free(s.ari_fallback);
+    pt_topo_free(topo);
+    return r;
+}
+
+int pt_sysfs_read_cfg(const char *sysfs_root, pt_sbdf_t sbdf,
+                      struct pt_cfg_info *out, struct pt_errlog *log)
+{
+    char path[PATH_MAX], name[PT_SBDF_STRLEN];
+    uint8_t cfg[PT_CFG_EXT_LEN];
+    const char *why = NULL;
+    ssize_t len;
+    int r;
+
+    if ( !sysfs_root )
+        sysfs_root = "/sys";
+    pt_sbdf_fmt(sbdf, name);
+    if ( snprintf(path, sizeof(path), "%s/" DEVICES_DIR "/%s/config", sysfs_root, name) >=
+         (int)sizeof(path) )
+        return -ENAMETOOLONG;
+    len = read_at(AT_FDCWD, path, cfg, sizeof(cfg));
+    if ( len < 0 )
+    {
+        if ( len == -ENOENT || len == -ENOTDIR )
+            return -ENODEV;
+        pt_log(log, PT_SEV_ERROR, "%s: reading config %s: %s", name, path, strerror((int)-len));
+        return (int)len;
+    }
+    r = pt_cfg_parse(cfg, (size_t)len, PT_DEVFN(sbdf), out, &why);
+    if ( r < 0 )
+        pt_log(log, PT_SEV_ERROR, "%s: parsing config %s: %s", name, path, why);
+    return r;
+}
