@@ -1,4 +1,403 @@
+/*
+ * test_plan.c - the planner's rules (DESIGN §4.5) on hand-built cases, and
+ * each plan applied on the simulator: Xen then matches dom0, and planning
+ * again gives nothing to do.
+ */
 #include "config.h"
-#include "pcitopo.h"
+
+#include "handbuilt.h"
 #include "tap.h"
-int main(void) { return tap_done(); }
+
+struct fx {
+    struct pt_topo t;
+    struct pt_xview v;
+    struct pt_plan p;
+    struct pt_policy pol;
+    struct pt_errlog log;
+};
+
+static void base_topo(struct pt_topo *t)
+{
+    hb_dev(t, S0(0, 0, 0), PT_TYPE_HOST_BRIDGE, 0, 0);
+    hb_dev(t, S0(0, 0x1c, 0), PT_TYPE_PCIE_PORT, 1, 3);
+    hb_dev(t, S0(1, 0, 0), PT_TYPE_PCIE2PCI_BRIDGE, 2, 3);
+    hb_dev(t, S0(2, 1, 0), PT_TYPE_PCI_ENDPOINT, 0, 0);
+    hb_dev(t, S0(2, 2, 0), PT_TYPE_LEGACY_BRIDGE, 3, 3);
+    hb_dev(t, S0(3, 0, 0), PT_TYPE_PCI_ENDPOINT, 0, 0);
+    hb_dev(t, S0(0, 0x1c, 1), PT_TYPE_PCIE_PORT, 4, 4);
+    hb_dev(t, S0(4, 0, 0), PT_TYPE_PCIE_ENDPOINT, 0, 0);
+}
+
+static void setup(struct fx *f)
+{
+    memset(f, 0, sizeof(*f));
+    base_topo(&f->t);
+    pt_topo_finish(&f->t);
+    hb_view_from(&f->v, &f->t);
+}
+
+static void plan(struct fx *f)
+{
+    pt_plan_free(&f->p);
+    CHECK_EQ_INT(pt_plan_build(&f->t, &f->v, &f->pol, &f->p, &f->log), 0);
+}
+
+static void teardown(struct fx *f)
+{
+    pt_plan_free(&f->p);
+    pt_topo_free(&f->t);
+    pt_xview_free(&f->v);
+    pt_errlog_free(&f->log);
+}
+
+/* Position of op on sbdf in the plan, or -1. */
+static int pos(const struct pt_plan *p, enum pt_op_kind op, pt_sbdf_t sbdf)
+{
+    for ( size_t i = 0; i < p->n; i++ )
+        if ( p->ops[i].op == op && p->ops[i].sbdf == sbdf )
+            return (int)i;
+    return -1;
+}
+
+static bool touched(const struct pt_plan *p, pt_sbdf_t sbdf)
+{
+    return pos(p, PT_OP_REMOVE, sbdf) >= 0 || pos(p, PT_OP_ADD, sbdf) >= 0;
+}
+
+static bool is_blocked(const struct pt_plan *p, pt_sbdf_t sbdf, const char *why)
+{
+    for ( size_t i = 0; i < p->nblocked; i++ )
+        if ( p->blocked[i].sbdf == sbdf )
+            return !why || strstr(p->blocked[i].reason, why);
+    return false;
+}
+
+/* Applies the plan on a simulator of the view's model reading dom0 as hardware;
+ * then the diff must hold only blocked findings and a new plan must be empty. */
+static void apply_and_recheck(struct fx *f, size_t expect_left)
+{
+    struct pt_sim sim;
+    struct pt_hw hw = { pt_hw_topo_probe, &f->t };
+    struct pt_report r;
+    struct pt_plan again;
+    size_t done = 0;
+
+    CHECK_EQ_INT(pt_sim_init(&sim, &f->v, -1, hw), 0);
+    CHECK_EQ_INT(pt_sim_apply(&sim, &f->p, &done, &f->log), 0);
+    CHECK_EQ_INT(done, f->p.n);
+    CHECK_EQ_INT(pt_diff(&f->t, &sim.state, &f->pol, &r), 0);
+    CHECKF(pt_report_inconsistent(&r) == expect_left, "%zu findings left after apply",
+           pt_report_inconsistent(&r));
+    if ( pt_report_inconsistent(&r) != expect_left )
+        pt_report_print(&r, stderr);
+    CHECK_EQ_INT(pt_plan_build(&f->t, &sim.state, &f->pol, &again, &f->log), 0);
+    if ( expect_left == 0 )
+        CHECKF(again.n == 0, "second plan has %zu ops", again.n);
+    pt_plan_free(&again);
+    pt_report_free(&r);
+    pt_sim_free(&sim);
+}
+
+static void test_consistent_is_empty(void)
+{
+    struct fx f;
+
+    setup(&f);
+    plan(&f);
+    CHECK_EQ_INT(f.p.n, 0);
+    CHECK_EQ_INT(f.p.nblocked, 0);
+    CHECK_EQ_INT(f.p.nunrep, 0);
+    teardown(&f);
+}
+
+static void test_removals_before_additions(void)
+{
+    struct fx f;
+
+    setup(&f);
+    pt_xview_remove(&f.v, S0(4, 0, 0));
+    hb_x(&f.v, S0(5, 0, 0), PT_TYPE_PCIE_ENDPOINT, 0, 0);
+    plan(&f);
+    CHECK_EQ_INT(f.p.n, 2);
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(5, 0, 0)) == 0);
+    CHECK(pos(&f.p, PT_OP_ADD, S0(4, 0, 0)) == 1);
+    CHECK(f.p.ops[0].reason == PT_FIND_STALE && f.p.ops[1].reason == PT_FIND_MISSING);
+    apply_and_recheck(&f, 0);
+    teardown(&f);
+}
+
+static void test_bridge_reregistered_with_subtree(void)
+{
+    struct fx f;
+
+    setup(&f);
+    /* Xen recorded the PCIe-to-PCI bridge with the firmware's range. */
+    pt_xview_find(&f.v, S0(1, 0, 0))->sec_bus = 2;
+    pt_xview_find(&f.v, S0(1, 0, 0))->sub_bus = 2;
+    plan(&f);
+    /* Its subtree leaves first (deepest first) and comes back after it. */
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(3, 0, 0)) < pos(&f.p, PT_OP_REMOVE, S0(2, 2, 0)));
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(2, 2, 0)) < pos(&f.p, PT_OP_REMOVE, S0(1, 0, 0)));
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(2, 1, 0)) < pos(&f.p, PT_OP_REMOVE, S0(1, 0, 0)));
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(3, 0, 0)) >= 0);
+    CHECK(pos(&f.p, PT_OP_ADD, S0(1, 0, 0)) < pos(&f.p, PT_OP_ADD, S0(2, 2, 0)));
+    CHECK(pos(&f.p, PT_OP_ADD, S0(2, 2, 0)) < pos(&f.p, PT_OP_ADD, S0(3, 0, 0)));
+    CHECK(pos(&f.p, PT_OP_ADD, S0(1, 0, 0)) < pos(&f.p, PT_OP_ADD, S0(2, 1, 0)));
+    /* Minimal: the other root port's subtree and the root port itself stay. */
+    CHECK(!touched(&f.p, S0(4, 0, 0)));
+    CHECK(!touched(&f.p, S0(0, 0x1c, 0)));
+    CHECK(!touched(&f.p, S0(0, 0, 0)));
+    CHECK_EQ_INT(f.p.n, 8);
+    apply_and_recheck(&f, 0);
+    teardown(&f);
+}
+
+static void test_guest_owned_blocks_its_bridge(void)
+{
+    struct fx f;
+
+    setup(&f);
+    pt_xview_find(&f.v, S0(1, 0, 0))->sub_bus = 6;
+    pt_xview_find(&f.v, S0(3, 0, 0))->owner = 7;
+    plan(&f);
+    CHECK(!touched(&f.p, S0(3, 0, 0)));
+    CHECK(!touched(&f.p, S0(1, 0, 0)));
+    CHECK(!touched(&f.p, S0(2, 2, 0)));
+    CHECK(is_blocked(&f.p, S0(1, 0, 0), "domain 7"));
+    CHECK_EQ_INT(f.p.n, 0);
+    teardown(&f);
+
+    /* A stale entry owned by a guest is reported, never removed. */
+    setup(&f);
+    hb_x(&f.v, S0(5, 0, 0), PT_TYPE_PCIE_ENDPOINT, 0, 0)->owner = 3;
+    plan(&f);
+    CHECK_EQ_INT(f.p.n, 0);
+    CHECK(is_blocked(&f.p, S0(5, 0, 0), "assigned to domain 3"));
+    CHECK(f.p.nblocked == 1 && f.p.blocked[0].owner == 3);
+    teardown(&f);
+}
+
+static void test_vfs_and_pf(void)
+{
+    struct fx f;
+    struct pt_dev *pf;
+    struct pt_xdev *x;
+
+    /* dom0: a PF with SR-IOV disabled.  Xen: the PF with the wrong class and two
+     * VFs from before.  The VFs leave before their PF; the PF comes back alone. */
+    memset(&f, 0, sizeof(f));
+    base_topo(&f.t);
+    pf = hb_dev(&f.t, S0(4, 0, 1), PT_TYPE_PCIE_ENDPOINT, 0, 0);
+    pf->cfg.sriov_pos = 0x160;
+    pt_topo_finish(&f.t);
+    hb_view_from(&f.v, &f.t);
+    pt_xview_find(&f.v, S0(4, 0, 1))->type = PT_TYPE_PCI_ENDPOINT;
+    for ( unsigned fn = 2; fn <= 3; fn++ )
+    {
+        x = hb_x(&f.v, S0(4, 0, fn), PT_TYPE_PCIE_ENDPOINT, 0, 0);
+        x->virtfn = x->has_physfn = true;
+        x->physfn = S0(4, 0, 1);
+    }
+    plan(&f);
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(4, 0, 2)) >= 0);
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(4, 0, 3)) < pos(&f.p, PT_OP_REMOVE, S0(4, 0, 1)));
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(4, 0, 2)) < pos(&f.p, PT_OP_REMOVE, S0(4, 0, 1)));
+    CHECK(pos(&f.p, PT_OP_ADD, S0(4, 0, 1)) > pos(&f.p, PT_OP_REMOVE, S0(4, 0, 1)));
+    CHECK_EQ_INT(f.p.n, 4);
+    apply_and_recheck(&f, 0);
+    teardown(&f);
+
+    /* VFs enabled: dom0 reports PF and VFs; Xen lost them all.  PF before its VFs,
+     * VFs flagged as Linux flags them. */
+    memset(&f, 0, sizeof(f));
+    base_topo(&f.t);
+    pf = hb_dev(&f.t, S0(4, 0, 1), PT_TYPE_PCIE_ENDPOINT, 0, 0);
+    pf->cfg.sriov_pos = 0x160;
+    pf->vfs_enabled = true;
+    hb_vf(&f.t, S0(4, 0, 2), S0(4, 0, 1));
+    hb_vf(&f.t, S0(4, 0, 3), S0(4, 0, 1));
+    pt_topo_finish(&f.t);
+    hb_view_from(&f.v, &f.t);
+    pt_xview_remove(&f.v, S0(4, 0, 1));
+    pt_xview_remove(&f.v, S0(4, 0, 2));
+    pt_xview_remove(&f.v, S0(4, 0, 3));
+    plan(&f);
+    CHECK(pos(&f.p, PT_OP_ADD, S0(4, 0, 1)) >= 0);
+    CHECK(pos(&f.p, PT_OP_ADD, S0(4, 0, 1)) < pos(&f.p, PT_OP_ADD, S0(4, 0, 2)));
+    CHECK(pos(&f.p, PT_OP_ADD, S0(4, 0, 1)) < pos(&f.p, PT_OP_ADD, S0(4, 0, 3)));
+    {
+        int a = pos(&f.p, PT_OP_ADD, S0(4, 0, 3));
+
+        CHECK(a >= 0 && f.p.ops[a].virtfn && f.p.ops[a].physfn == S0(4, 0, 1) && !f.p.ops[a].extfn);
+    }
+    apply_and_recheck(&f, 0);
+    teardown(&f);
+
+    /* With VFs enabled a registered PF is not re-registered: Xen sizes VF BARs only at PF add. */
+    memset(&f, 0, sizeof(f));
+    base_topo(&f.t);
+    pf = hb_dev(&f.t, S0(4, 0, 1), PT_TYPE_PCIE_ENDPOINT, 0, 0);
+    pf->cfg.sriov_pos = 0x160;
+    pf->vfs_enabled = true;
+    hb_vf(&f.t, S0(4, 0, 2), S0(4, 0, 1));
+    pt_topo_finish(&f.t);
+    hb_view_from(&f.v, &f.t);
+    pt_xview_find(&f.v, S0(4, 0, 1))->type = PT_TYPE_PCI_ENDPOINT;
+    plan(&f);
+    CHECK(!touched(&f.p, S0(4, 0, 1)));
+    CHECK(!touched(&f.p, S0(4, 0, 2)));
+    CHECK(is_blocked(&f.p, S0(4, 0, 1), "VFs"));
+    teardown(&f);
+}
+
+static void test_flags_refreshed_by_add_alone(void)
+{
+    struct fx f;
+    struct pt_xdev *x;
+
+    memset(&f, 0, sizeof(f));
+    base_topo(&f.t);
+    hb_dev(&f.t, S0(4, 0, 1), PT_TYPE_PCIE_ENDPOINT, 0, 0);
+    hb_vf(&f.t, S0(4, 0, 2), S0(4, 0, 1));
+    pt_topo_finish(&f.t);
+    hb_view_from(&f.v, &f.t);
+    x = pt_xview_find(&f.v, S0(4, 0, 2));
+    x->physfn = S0(9, 0, 0);                    /* the PF moved */
+    pt_xview_find(&f.v, S0(4, 0, 0))->owner = PT_OWNER_NONE;
+    plan(&f);
+    CHECK_EQ_INT(f.p.n, 2);
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(4, 0, 2)) < 0);
+    CHECK(pos(&f.p, PT_OP_ADD, S0(4, 0, 2)) >= 0);
+    CHECK(pos(&f.p, PT_OP_ADD, S0(4, 0, 0)) >= 0);      /* retry the failed add */
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(4, 0, 0)) < 0);
+    apply_and_recheck(&f, 0);
+    teardown(&f);
+}
+
+static void test_ownerless_stock_vs_patched(void)
+{
+    struct fx f;
+
+    setup(&f);
+    f.v.hv = PT_HV_STOCK;
+    hb_x(&f.v, S0(5, 0, 0), PT_TYPE_PCIE_ENDPOINT, 0, 0)->owner = PT_OWNER_NONE;
+    plan(&f);
+    CHECK(!touched(&f.p, S0(5, 0, 0)));
+    CHECK(is_blocked(&f.p, S0(5, 0, 0), "vpci_remove_device"));
+    apply_and_recheck(&f, 1);
+    teardown(&f);
+
+    setup(&f);
+    f.v.hv = PT_HV_PATCHED;
+    hb_x(&f.v, S0(5, 0, 0), PT_TYPE_PCIE_ENDPOINT, 0, 0)->owner = PT_OWNER_NONE;
+    plan(&f);
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(5, 0, 0)) == 0);
+    apply_and_recheck(&f, 0);
+    teardown(&f);
+}
+
+static void test_requarantine(void)
+{
+    struct fx f;
+
+    setup(&f);
+    pt_xview_find(&f.v, S0(4, 0, 0))->owner = PT_DOMID_IO;
+    pt_xview_find(&f.v, S0(4, 0, 0))->type = PT_TYPE_PCI_ENDPOINT;
+    plan(&f);
+    CHECK_EQ_INT(f.p.n, 0);
+    CHECK(is_blocked(&f.p, S0(4, 0, 0), "quarantined"));
+    pt_plan_free(&f.p);
+    f.pol.requarantine = true;
+    plan(&f);
+    CHECK_EQ_INT(f.p.n, 3);
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(4, 0, 0)) == 0);
+    CHECK(pos(&f.p, PT_OP_ADD, S0(4, 0, 0)) == 1);
+    CHECK(pos(&f.p, PT_OP_QUARANTINE, S0(4, 0, 0)) == 2);
+    apply_and_recheck(&f, 0);
+    teardown(&f);
+}
+
+static void test_stock_residue_predicted(void)
+{
+    struct fx f;
+
+    /* A stale PCIe-to-PCI bridge recorded over bus 6; nothing answers at its BDF now,
+     * so stock free_pdev() cleans only bus ff: bus 6 stays mapped to a ghost. */
+    setup(&f);
+    f.v.hv = PT_HV_STOCK;
+    hb_x(&f.v, S0(5, 0, 0), PT_TYPE_PCIE2PCI_BRIDGE, 6, 6);
+    hb_b2b(&f.v, 0, 6, S0(5, 0, 0));
+    plan(&f);
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(5, 0, 0)) == 0);
+    CHECK_EQ_INT(f.p.nunrep, 1);
+    CHECK(f.p.nunrep == 1 && f.p.unrep[0].bus == 6);
+    apply_and_recheck(&f, 1);
+    teardown(&f);
+
+    /* The patched hypervisor derives bus2bridge: nothing is left. */
+    setup(&f);
+    f.v.hv = PT_HV_PATCHED;
+    hb_x(&f.v, S0(5, 0, 0), PT_TYPE_PCIE2PCI_BRIDGE, 6, 6);
+    hb_b2b(&f.v, 0, 6, S0(5, 0, 0));
+    plan(&f);
+    CHECK_EQ_INT(f.p.nunrep, 0);
+    apply_and_recheck(&f, 0);
+    teardown(&f);
+}
+
+static void test_stock_bus2bridge_repaired_by_readding_bridge(void)
+{
+    struct fx f;
+
+    /* Stock: bus 3 maps to the outer bridge (added after the inner one). */
+    setup(&f);
+    f.v.hv = PT_HV_STOCK;
+    f.v.segs[0].b2b[3].bus = 1;
+    f.v.segs[0].b2b[3].devfn = 0;
+    plan(&f);
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(3, 0, 0)) < pos(&f.p, PT_OP_REMOVE, S0(2, 2, 0)));
+    CHECK(pos(&f.p, PT_OP_ADD, S0(2, 2, 0)) >= 0);
+    CHECK(!touched(&f.p, S0(1, 0, 0)));
+    CHECK_EQ_INT(f.p.nunrep, 0);
+    apply_and_recheck(&f, 0);
+    teardown(&f);
+}
+
+static void test_seed_cycle(void)
+{
+    struct fx f;
+
+    /* The seed: a bridge reported before it was programmed, recorded over its own bus. */
+    memset(&f, 0, sizeof(f));
+    hb_dev(&f.t, S0(0, 0x1c, 0), PT_TYPE_PCIE_PORT, 5, 7);
+    hb_dev(&f.t, S0(5, 0, 0), PT_TYPE_PCIE2PCI_BRIDGE, 6, 7);
+    hb_dev(&f.t, S0(6, 0, 0), PT_TYPE_LEGACY_BRIDGE, 7, 7);
+    hb_dev(&f.t, S0(7, 1, 0), PT_TYPE_PCI_ENDPOINT, 0, 0);
+    pt_topo_finish(&f.t);
+    hb_view_from(&f.v, &f.t);
+    pt_xview_find(&f.v, S0(6, 0, 0))->sec_bus = 6;
+    pt_xview_find(&f.v, S0(6, 0, 0))->sub_bus = 6;
+    hb_b2b(&f.v, 0, 6, S0(6, 0, 0));
+    f.v.hv = PT_HV_PATCHED;
+    plan(&f);
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(7, 1, 0)) < pos(&f.p, PT_OP_REMOVE, S0(6, 0, 0)));
+    CHECK(pos(&f.p, PT_OP_ADD, S0(6, 0, 0)) < pos(&f.p, PT_OP_ADD, S0(7, 1, 0)));
+    apply_and_recheck(&f, 0);
+    teardown(&f);
+}
+
+int main(void)
+{
+    test_consistent_is_empty();
+    test_removals_before_additions();
+    test_bridge_reregistered_with_subtree();
+    test_guest_owned_blocks_its_bridge();
+    test_vfs_and_pf();
+    test_flags_refreshed_by_add_alone();
+    test_ownerless_stock_vs_patched();
+    test_requarantine();
+    test_stock_residue_predicted();
+    test_stock_bus2bridge_repaired_by_readding_bridge();
+    test_seed_cycle();
+    return tap_done();
+}

@@ -412,7 +412,8 @@ int pt_diff(const struct pt_topo *dom0, const struct pt_xview *xen,
         pt_report_free(out);
         return rc;
     }
-    qsort(out->f, out->n, sizeof(*out->f), cmp_finding);
+    if ( out->n > 1 )
+        qsort(out->f, out->n, sizeof(*out->f), cmp_finding);
     return 0;
 }
 

@@ -295,7 +295,9 @@ static int seed_from_report(struct planner *p, const struct pt_report *r)
             {
                 p->xe[i].rm = true;
                 p->xe[i].why = PT_FIND_MISMATCH;
-                if ( pt_type_is_bridge(p->xe[i].x->type) || p->dom0->devs[j].is_bridge )
+                /* A bridge takes its subtree along, a PF its VFs. */
+                if ( pt_type_is_bridge(p->xe[i].x->type) || p->dom0->devs[j].is_bridge ||
+                     p->dom0->devs[j].cfg.sriov_pos )
                     p->xe[i].root = true;
             }
             p->de[j].add = true;
@@ -562,7 +564,8 @@ static int emit_ops(struct planner *p)
     for ( size_t i = 0; i < p->nx; i++ )
         if ( p->xe[i].rm )
             idx[n++] = i;
-    qsort_r(idx, n, sizeof(*idx), cmp_remove, p);
+    if ( n > 1 )
+        qsort_r(idx, n, sizeof(*idx), cmp_remove, p);
     for ( size_t k = 0; k < n && !rc; k++ )
     {
         struct pt_op op = { .op = PT_OP_REMOVE, .sbdf = p->xe[idx[k]].x->sbdf,
@@ -601,7 +604,8 @@ static int emit_ops(struct planner *p)
         }
         idx[n++] = j;
     }
-    qsort_r(idx, n, sizeof(*idx), cmp_add, p);
+    if ( n > 1 )
+        qsort_r(idx, n, sizeof(*idx), cmp_add, p);
     for ( size_t k = 0; k < n && !rc; k++ )
     {
         const struct pt_dev *d = &p->dom0->devs[idx[k]];
