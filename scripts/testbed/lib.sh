@@ -1,0 +1,73 @@
+# lib.sh - shared helpers for the testbed scripts (sourced, not run).
+#
+# The cache lives outside the source tree: ${PCITOPOD_CACHE:-/var/cache/pcitopod}.
+# Every cached artefact sits in a directory named by a key made of the Debian
+# package versions it was built from and a hash of the scripts that built it,
+# so a new package version or an edited script rebuilds it, and nothing else.
+
+TESTBED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP_SRCDIR=$(cd "$TESTBED_DIR/../.." && pwd)
+CACHE=${PCITOPOD_CACHE:-/var/cache/pcitopod}
+
+# The Debian packages the base image is made of.  The kernel is whatever
+# linux-image-amd64 points at (a 6.1 kernel on bookworm).
+XEN_HV_PKG=xen-hypervisor-4.17-amd64
+XEN_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-utils
+libxenmisc4.17 libxencall1 libxendevicemodel1 libxenevtchn1 libxenforeignmemory1
+libxengnttab1 libxenhypfs1 libxenstore4 libxentoolcore1 libxentoollog1 libyajl2
+busybox-static"
+
+tb_log()
+{
+    echo "testbed: $*" >&2
+}
+
+tb_die()
+{
+    echo "testbed: error: $*" >&2
+    exit 1
+}
+
+# Prints the package the Debian kernel meta-package depends on.
+tb_kernel_pkg()
+{
+    local k
+    k=$(apt-cache depends linux-image-amd64 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n1)
+    [ -n "$k" ] || k=$(cd /boot 2>/dev/null && ls vmlinuz-*-amd64 2>/dev/null |
+                       sed 's/^vmlinuz-/linux-image-/' | tail -n1)
+    [ -n "$k" ] || tb_die "cannot find the Debian kernel package (apt-cache depends linux-image-amd64 failed; run apt-get update)"
+    echo "$k"
+}
+
+# Prints "pkg=version" for each package name given, using apt's candidate.
+tb_pkg_versions()
+{
+    local p v
+    for p in "$@"; do
+        v=$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+        [ -n "$v" ] && [ "$v" != "(none)" ] ||
+            tb_die "package $p has no candidate version in apt (run apt-get update)"
+        echo "$p=$v"
+    done
+}
+
+# Hash of the given files' contents (short).
+tb_hash_files()
+{
+    cat "$@" | sha256sum | cut -c1-16
+}
+
+# tb_wait_lock FILE: serialise builds of one cache entry between parallel runs.
+tb_lock()
+{
+    mkdir -p "$CACHE"
+    exec 9>"$CACHE/.lock-$1"
+    flock 9
+}
+
+tb_unlock()
+{
+    flock -u 9
+    exec 9>&-
+}

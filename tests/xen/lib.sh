@@ -1,0 +1,260 @@
+# lib.sh - helpers for the testbed scenarios, sourced by /scenario/run in dom0.
+#
+# busybox sh.  Everything a scenario prints goes to the serial console, where
+# scripts/testbed/runner.py reads the markers (SCENARIO-PASS, SCENARIO-FAIL
+# reason, TESTBED-QMP step, TESTBED-FILE-BEGIN/END) and saves the log files
+# sent with send_file into the run's log directory.
+
+. /scenario/env
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/usr/lib/xen/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
+
+FAILED=0
+W=/tmp/scenario
+mkdir -p "$W"
+
+say()
+{
+    echo "SCENARIO: $*"
+}
+
+# fail REASON: records a failure (the run goes on, to collect the logs).
+fail()
+{
+    FAILED=1
+    echo "SCENARIO-FAIL $*"
+}
+
+# finish: prints the verdict; the scenario's last command.
+finish()
+{
+    if [ "$FAILED" = 0 ]; then
+        echo "SCENARIO-PASS"
+        return 0
+    fi
+    return 1
+}
+
+# send_file NAME: sends stdin to the host as log file NAME (base64, sha256).
+send_file()
+{
+    cat >"$W/send.$$"
+    echo "TESTBED-FILE-BEGIN $1 $(sha256sum "$W/send.$$" | cut -d' ' -f1)"
+    base64 "$W/send.$$"
+    echo "TESTBED-FILE-END $1"
+    rm -f "$W/send.$$"
+}
+
+# qmp STEP: asks the host to run the QMP commands of [STEP] (the runner runs
+# them before it reads the next console line); callers poll for the effect.
+qmp()
+{
+    echo "TESTBED-QMP $1"
+    sleep 0.5
+}
+
+# wait_until SECS CMD...: polls CMD every 0.2 s; 0 once it succeeds, 1 on timeout.
+wait_until()
+{
+    _t=$(($1 * 5))
+    shift
+    while [ $_t -gt 0 ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.2
+        _t=$((_t - 1))
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------- Xen's view
+
+# xl dmesg is read with -c so each dump stands alone; every read is also
+# appended to $W/xl-dmesg.all, which collect() sends.
+xl_dmesg()
+{
+    xl dmesg -c >"$W/xl-dmesg.last" 2>&1
+    cat "$W/xl-dmesg.last" >>"$W/xl-dmesg.all"
+    cat "$W/xl-dmesg.last"
+}
+
+# xen_q: Xen's PCI registry as the debug key Q dumps it (raw lines).
+xen_q()
+{
+    xl_dmesg >/dev/null
+    xl debug-keys Q
+    sleep 0.3
+    xl_dmesg | sed -n '/==== PCI devices ====/,$p'
+}
+
+# xen_devs: "SBDF OWNER" per Xen registry entry (fresh Q dump); OWNER is d0,
+# dN, d[XEN], DomIO:N or NULL as Xen prints it.
+xen_devs()
+{
+    xen_q >"$W/q.last"
+    sed -n 's/.*\([0-9a-f]\{4\}:[0-9a-f]\{2\}:[0-9a-f]\{2\}\.[0-7]\) - \([^ ]*\) .*/\1 \2/p' \
+        "$W/q.last" | sort -u
+}
+
+# dom0_devs: dom0's SBDFs.
+dom0_devs()
+{
+    ls /sys/bus/pci/devices | sort
+}
+
+# views: computes both views into $W/xen, $W/dom0 and the differences:
+# $W/ghosts (Xen has them, dom0 not), $W/missing (dom0 has, Xen not),
+# $W/nullowner (Xen entries without owner: failed adds).
+views()
+{
+    xen_devs >"$W/xen"
+    dom0_devs >"$W/dom0"
+    cut -d' ' -f1 "$W/xen" >"$W/xen.sbdf"
+    grep -vxF -f "$W/dom0" "$W/xen.sbdf" >"$W/ghosts" || true
+    grep -vxF -f "$W/xen.sbdf" "$W/dom0" >"$W/missing" || true
+    awk '$2 == "NULL" { print $1 }' "$W/xen" >"$W/nullowner"
+}
+
+# dev_desc SBDF: one line about a dom0 device (class, ids, bus range, driver, path).
+dev_desc()
+{
+    _d=/sys/bus/pci/devices/$1
+    _drv=-
+    [ -e "$_d/driver" ] && _drv=$(basename "$(readlink "$_d/driver")")
+    _rng=
+    [ -e "$_d/secondary_bus_number" ] &&
+        _rng=" bus $(cat "$_d/secondary_bus_number")-$(cat "$_d/subordinate_bus_number")"
+    _path=$(readlink -f "$_d" | sed 's|^/sys/devices/||')
+    echo "$(cat "$_d/class") $(cat "$_d/vendor"):$(cat "$_d/device")$_rng drv=$_drv $_path"
+}
+
+# show_views TITLE: Xen's registry next to dom0's, one SBDF a line.
+show_views()
+{
+    views
+    say "---- $1: Xen's registry (xl debug-keys Q) vs dom0 (/sys/bus/pci/devices)"
+    cat "$W/xen.sbdf" "$W/dom0" | sort -u | while read -r s; do
+        _o=$(awk -v s="$s" '$1 == s { print $2 }' "$W/xen")
+        [ -n "$_o" ] || _o="(none)"
+        if [ -e "/sys/bus/pci/devices/$s" ]; then
+            _dd=$(dev_desc "$s")
+        else
+            _dd="(not in dom0)"
+        fi
+        _flag=
+        grep -qxF "$s" "$W/ghosts" && _flag="  <== GHOST: only Xen has it"
+        grep -qxF "$s" "$W/missing" && _flag="  <== MISSING in Xen"
+        [ "$_o" = NULL ] && _flag="$_flag  <== owner NULL (failed add)"
+        printf 'SCENARIO:   %-13s xen=%-9s dom0=%s%s\n' "$s" "$_o" "$_dd" "$_flag"
+    done
+    say "---- ghosts: $(echo $(cat "$W/ghosts")); missing: $(echo $(cat "$W/missing")); owner NULL: $(echo $(cat "$W/nullowner"))"
+}
+
+# expect_inconsistent WHAT: the scenario's first claim, from Xen's own output.
+expect_inconsistent()
+{
+    if [ -s "$W/ghosts" ] || [ -s "$W/missing" ] || [ -s "$W/nullowner" ]; then
+        say "Xen's registry is inconsistent with dom0's ($1), as expected"
+    else
+        fail "Xen's registry matches dom0's: $1 did not show"
+    fi
+}
+
+# ---------------------------------------------------------------- logs
+
+# dom0_listing: dom0's PCI devices with the bridges' bus numbers.
+dom0_listing()
+{
+    for s in $(dom0_devs); do
+        echo "$s $(dev_desc "$s")"
+    done
+}
+
+# pcitopod_present: the project's binary is in the image.
+pcitopod_present()
+{
+    command -v pcitopod >/dev/null 2>&1
+}
+
+# collect TAG: sends both views and the logs of this moment to the host.
+collect()
+{
+    xen_q | send_file "$1-xen-Q.txt"
+    dom0_listing | send_file "$1-dom0-pci.txt"
+    if pcitopod_present; then
+        pcitopod check --json >"$W/check.json" 2>"$W/check.err"
+        echo "exit=$?" >>"$W/check.err"
+        cat "$W/check.json" | send_file "$1-pcitopod-check.json"
+        cat "$W/check.err" | send_file "$1-pcitopod-check.err"
+    fi
+    if [ "$CAPTURE" = 1 ]; then
+        capture_sysfs "$1"
+    fi
+}
+
+# collect_end: the whole xl dmesg, dom0's dmesg; the last thing before finish.
+collect_end()
+{
+    xl_dmesg >/dev/null
+    cat "$W/xl-dmesg.all" | send_file xl-dmesg.txt
+    dmesg | send_file dom0-dmesg.txt
+}
+
+# capture_sysfs TAG: dom0's sysfs PCI subset as tests/fixtures/sysfs-$SCENARIO-TAG.
+# Only /sys/bus/pci/devices links and, per device directory under
+# /sys/devices/pci*, the files the core reads (config in full: we are root).
+capture_sysfs()
+{
+    _c=$W/cap
+    rm -rf "$_c"
+    mkdir -p "$_c/bus/pci/devices"
+    for l in /sys/bus/pci/devices/*; do
+        ln -s "$(readlink "$l")" "$_c/bus/pci/devices/$(basename "$l")"
+        _real=$(readlink -f "$l")
+        _dst=$_c${_real#/sys}
+        mkdir -p "$_dst"
+        for f in config class vendor device numa_node ari_enabled \
+                 secondary_bus_number subordinate_bus_number; do
+            [ -r "$_real/$f" ] && cat "$_real/$f" >"$_dst/$f" 2>/dev/null
+        done
+        for f in physfn driver "$_real"/virtfn*; do
+            f=${f##*/}
+            [ -L "$_real/$f" ] && ln -s "$(readlink "$_real/$f")" "$_dst/$f"
+        done
+    done
+    # The host bridges' directories (pci0000:00) exist through their children.
+    tar -C "$_c" -czf "$W/cap.tgz" bus devices
+    send_file "sysfs-$SCENARIO-$1.tar.gz" <"$W/cap.tgz"
+}
+
+# ---------------------------------------------------------------- repair
+
+# repair: pcitopod's repair, optional until the Xen backend exists.  With
+# REPAIR=required (PCITOPOD_TESTBED_REPAIR=required on the host) a missing
+# backend fails the scenario.
+repair()
+{
+    if pcitopod_present && pcitopod xen-view >/dev/null 2>&1; then
+        say "pcitopod repair: check, apply, check"
+        pcitopod check --json >"$W/pre.json" 2>&1
+        say "pcitopod check before: exit $?"
+        if ! pcitopod apply >"$W/apply.out" 2>&1; then
+            sed 's/^/SCENARIO:   /' "$W/apply.out"
+            fail "pcitopod apply failed"
+        fi
+        if pcitopod check --json >"$W/post.json" 2>&1; then
+            say "pcitopod check after apply: consistent"
+        else
+            sed 's/^/SCENARIO:   /' "$W/post.json"
+            fail "pcitopod check still finds differences after apply"
+        fi
+        show_views "after pcitopod apply"
+        { cat "$W/pre.json"; echo; cat "$W/apply.out"; cat "$W/post.json"; } |
+            send_file repair.txt
+        return 0
+    fi
+    if [ "$REPAIR" = required ]; then
+        fail "pcitopod xen-view is not available, and the repair is required"
+    else
+        say "pcitopod xen-view not available here: repair step skipped (optional)"
+    fi
+    return 1
+}
