@@ -435,17 +435,13 @@ static struct fx_dev *route(const struct fx_dev *node, unsigned bus, unsigned de
 
     if ( !ttl )
         return NULL;
+    /* In fx_devices() order (a device, then its VFs), as the sysfs writer resolves clashes. */
     for ( size_t i = 0; i < node->nkids; i++ )
     {
         struct fx_dev *d = node->kids[i];
 
         if ( bus == node->sec && PT_DEVFN_OF(d->slot, d->func) == devfn )
             return d;
-    }
-    for ( size_t i = 0; i < node->nkids; i++ )
-    {
-        struct fx_dev *d = node->kids[i];
-
         for ( size_t v = 0; v < d->numvfs; v++ )
             if ( fx_sbdf(d->vfs[v]) == want )
                 return d->vfs[v];
@@ -591,7 +587,7 @@ static bool has_sibling_fn(const struct fx_dev *d)
 static bool ext_cfg_reachable(const struct fx_dev *d)
 {
     for ( const struct fx_dev *p = d->parent; p && p->kind != FX_ROOT_BUS; p = p->parent )
-        if ( p->kind == FX_PCIE2PCI || p->kind == FX_LEGACY_BRIDGE )
+        if ( p->kind == FX_PCIE2PCI || p->kind == FX_LEGACY_BRIDGE || p->kind == FX_PCI2PCIE )
             return false;
     return true;
 }
@@ -612,7 +608,7 @@ void fx_config(const struct fx_dev *d, uint8_t cfg[PT_CFG_EXT_LEN], size_t *len)
     bool ext;
 
     memset(cfg, 0, PT_CFG_EXT_LEN);
-    ext = ptype >= 0 && k != FX_PCI2PCIE && ext_cfg_reachable(d);
+    ext = ptype >= 0 && ext_cfg_reachable(d);
     *len = ext ? PT_CFG_EXT_LEN : PT_CFG_FULL_LEN;
 
     /* The SR-IOV rule: a VF's vendor and device ID read all ones. */
@@ -795,7 +791,8 @@ int fx_topo(const struct fx_tree *t, struct pt_topo *out)
         if ( pd.is_virtfn )
             pd.physfn = fx_sbdf(d->pf);
         pd.is_extfn = !pd.is_virtfn && bus_ari(d) && d->slot != 0;
-        pd.vfs_enabled = d->kind == FX_SRIOV_PF && d->vf_enable;
+        /* As the scanner sees it: no SR-IOV capability without extended config space. */
+        pd.vfs_enabled = pd.cfg.sriov_pos && (pd.cfg.sriov_ctrl & 1);
         pd.numa_node = d->numa_node;
         pd.parent = PT_NO_PARENT;
         r = pt_topo_add(out, &pd);
