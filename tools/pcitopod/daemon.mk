@@ -1,0 +1,1 @@
+# daemon.mk - the daemon (pcitopod run), its core pieces and tests
