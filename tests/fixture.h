@@ -194,7 +194,12 @@ struct fx_dev *fx_by_id(const struct fx_tree *t, unsigned id);
 void fx_config(const struct fx_dev *d, uint8_t cfg[PT_CFG_EXT_LEN], size_t *len);
 /* struct pt_hw probe over an fx_tree (ctx): config of whatever answers at sbdf now; -ENODEV if none. */
 int fx_hw_probe(void *tree, pt_sbdf_t sbdf, struct pt_cfg_info *info);
-/* The topology pt_scan_sysfs() would report for fx_write_sysfs() of this tree now. */
+/*
+ * The topology pt_scan_sysfs() would report for fx_write_sysfs() of this
+ * tree now (a device whose SBDF an earlier one in fx_devices() order holds
+ * is left out, as in the written tree; bridges' and VFs' cfg parsed from
+ * 256 bytes, as the scanner reads them).
+ */
 int fx_topo(const struct fx_tree *t, struct pt_topo *out);
 
 /*

@@ -369,7 +369,6 @@ static void test_faults(void)
     CHECK(log_has(&log, PT_SEV_INFO, "0001:42:00.0", "vanished"));
     CHECK(log_has(&log, PT_SEV_INFO, "0000:77:00.0", "vanished"));
     CHECK(log_has(&log, PT_SEV_WARN, "not-a-device", NULL));
-    CHECK(log_has(&log, PT_SEV_WARN, "0000:06:01.1", "vendor"));
     CHECK_EQ_INT(log.nerrors, 4);
     /* The rest is there: total - 1 shadowed - 4 unreadable - 1 vanished. */
     CHECK_EQ_INT(got.n, total - 6);
@@ -378,10 +377,22 @@ static void test_faults(void)
     d = pt_topo_find(&got, S("0000:06:00.0"));
     CHECK(d && d->driver == NULL && d->vfs_enabled);
     d = pt_topo_find(&got, S("0000:06:01.1"));
-    CHECK(d && d->is_virtfn && d->vendor == 0xffff && d->device == 0x10ca);
+    CHECK(d && d->is_virtfn && d->vendor == 0x8086 && d->device == 0x10ca);   /* from the PF */
     /* A child of an unreadable bridge still finds its parent chain. */
     d = pt_topo_find(&got, S("0000:05:04.0"));
     CHECK(d && d->depth == 4);
+    pt_topo_free(&got);
+    pt_errlog_free(&log);
+
+    /* An unreadable PF: its VFs' IDs come from their vendor/device files. */
+    CHECK_EQ_INT(fx_fault_truncate_config(dir, S("0000:06:00.0"), 64), 0);
+    CHECK_EQ_INT(pt_scan_sysfs(dir, &got, &log), 0);
+    d = pt_topo_find(&got, S("0000:06:01.1"));
+    CHECK(d && d->is_virtfn && d->vendor == 0xffff && d->device == 0x10ca);
+    CHECK(d && d->parent != PT_NO_PARENT && got.devs[d->parent].sbdf == S("0000:00:1d.0"));
+    CHECK(log_has(&log, PT_SEV_WARN, "0000:06:01.1", "vendor"));
+    d = pt_topo_find(&got, S("0000:06:01.0"));
+    CHECK(d && d->is_virtfn && d->vendor == 0x8086 && d->device == 0x10ca);
     pt_topo_free(&got);
     pt_errlog_free(&log);
 

@@ -2,10 +2,12 @@
  * sysfs_scan.c - dom0's PCI topology from sysfs (DESIGN §4.2).
  *
  * For every bus/pci/devices/<SBDF> link: the link text gives the physical
- * path (no realpath), then per device one openat() of its directory and one
- * read per attribute, all relative to that directory fd; no stdio.  config
- * is the authority; physfn/driver are links, numa_node/ari_enabled and a
- * VF's vendor/device are small text files.
+ * path (no realpath), then per device one O_PATH openat() of its directory
+ * and one read per attribute relative to it; no stdio.  config is the
+ * authority (its extended part only read for PCIe endpoints, see
+ * read_config()); physfn/driver are links, numa_node/ari_enabled (the
+ * latter only where it matters: slot != 0, not a VF) small text files, a
+ * VF's IDs see vf_ids().
  *
  * Anything that disappears (ENOENT anywhere: a device removed mid-scan, a
  * dangling link) is skipped with PT_SEV_INFO.  A device that is present but
@@ -40,32 +42,58 @@ struct scan {
     size_t nari, capari;
 };
 
-/* Reads a whole small file relative to dfd; returns bytes or -errno. */
+/*
+ * Reads a file relative to dfd with one read() (sysfs attributes and the
+ * config file return everything asked for at once); bytes or -errno.
+ */
 static ssize_t read_at(int dfd, const char *name, void *buf, size_t size)
 {
     int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
-    ssize_t total = 0;
+    ssize_t r;
 
     if ( fd < 0 )
         return -errno;
-    while ( (size_t)total < size )
-    {
-        ssize_t r = read(fd, (char *)buf + total, size - total);
+    do
+        r = read(fd, buf, size);
+    while ( r < 0 && errno == EINTR );
+    if ( r < 0 )
+        r = -errno;
+    close(fd);
+    return r;
+}
 
-        if ( r < 0 )
-        {
-            if ( errno == EINTR )
-                continue;
-            r = -errno;
-            close(fd);
-            return r;
-        }
-        if ( r == 0 )
-            break;
-        total += r;
+/*
+ * Reads config: the first 256 bytes, and the extended space only where the
+ * scan needs it (SR-IOV and ARI capabilities of a PCIe function with a
+ * type-0 header that is not a VF).  On a real host every config dword is a
+ * hardware access; reading 4 KiB for every bridge and VF would cost 16
+ * times what lspci -vvv reads.  Bytes read or -errno.
+ */
+static ssize_t read_config(int dfd, uint8_t *cfg, bool virtfn)
+{
+    struct pt_cfg_info ci;
+    int fd = openat(dfd, "config", O_RDONLY | O_CLOEXEC);
+    ssize_t r, r2;
+
+    if ( fd < 0 )
+        return -errno;
+    do
+        r = read(fd, cfg, PT_CFG_FULL_LEN);
+    while ( r < 0 && errno == EINTR );
+    if ( r < 0 )
+        r = -errno;
+    else if ( r == PT_CFG_FULL_LEN && !virtfn && (cfg[0x0e] & 0x7f) == 0 &&
+              pt_cfg_parse(cfg, PT_CFG_FULL_LEN, 0, &ci, NULL) == 0 && ci.pcie_pos )
+    {
+        do
+            r2 = pread(fd, cfg + PT_CFG_FULL_LEN, PT_CFG_EXT_LEN - PT_CFG_FULL_LEN,
+                       PT_CFG_FULL_LEN);
+        while ( r2 < 0 && errno == EINTR );
+        if ( r2 > 0 )
+            r += r2;
     }
     close(fd);
-    return total;
+    return r;
 }
 
 /* Reads a small text attribute as a NUL-terminated string; -errno. */
@@ -232,7 +260,8 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
     }
     link[len] = '\0';
 
-    dfd = openat(devsfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* An O_PATH handle on the device directory: each attribute is then one lookup. */
+    dfd = openat(devsfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if ( dfd < 0 )
     {
         if ( errno == ENOENT )
@@ -244,9 +273,10 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
                DEVICES_DIR, name, strerror(errno));
         return add_unreadable(s->topo, sbdf);
     }
+#define ATTR(a) (a)
 
     /* physfn first: a VF's config is read with that knowledge. */
-    len = readlinkat(dfd, "physfn", target, sizeof(target) - 1);
+    len = readlinkat(dfd, ATTR("physfn"), target, sizeof(target) - 1);
     if ( len >= 0 )
     {
         const char *pf;
@@ -275,7 +305,7 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
         }
     }
 
-    cfglen = read_at(dfd, "config", cfg, sizeof(cfg));
+    cfglen = read_config(dfd, cfg, dev.is_virtfn);
     if ( cfglen < 0 )
     {
         if ( cfglen == -ENOENT )
@@ -332,25 +362,10 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
     }
     dev.vfs_enabled = dev.cfg.sriov_pos && (dev.cfg.sriov_ctrl & SRIOV_CTRL_VFE);
 
-    if ( dev.is_virtfn )
-    {
-        /* SR-IOV: a VF's config reads 0xffff; the IDs are in the attribute files. */
-        r = read_num_at(dfd, "vendor", &v);
-        if ( r == 0 )
-            dev.vendor = (uint16_t)v;
-        else if ( r == -ENOENT )
-            pt_log(s->log, PT_SEV_WARN, "%s (path %s): VF without a vendor file", name, dev.path);
-        r = read_num_at(dfd, "device", &v);
-        if ( r == 0 )
-            dev.device = (uint16_t)v;
-        else if ( r == -ENOENT )
-            pt_log(s->log, PT_SEV_WARN, "%s (path %s): VF without a device file", name, dev.path);
-    }
-
-    if ( read_num_at(dfd, "numa_node", &v) == 0 && v >= -1 && v < INT_MAX )
+    if ( read_num_at(dfd, ATTR("numa_node"), &v) == 0 && v >= -1 && v < INT_MAX )
         dev.numa_node = (int)v;
 
-    len = readlinkat(dfd, "driver", target, sizeof(target) - 1);
+    len = readlinkat(dfd, ATTR("driver"), target, sizeof(target) - 1);
     if ( len > 0 )
     {
         target[len] = '\0';
@@ -363,25 +378,28 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
     }
 
     /* xen_add_device(): EXTFN = pci_ari_enabled(bus) && slot != 0, never for a VF. */
-    r = read_num_at(dfd, "ari_enabled", &v);
-    if ( r == 0 )
-        dev.is_extfn = v && PT_SLOT(PT_DEVFN(sbdf)) != 0 && !dev.is_virtfn;
-    else if ( !dev.is_virtfn && PT_SLOT(PT_DEVFN(sbdf)) != 0 )
+    if ( !dev.is_virtfn && PT_SLOT(PT_DEVFN(sbdf)) != 0 )
     {
-        if ( s->nari == s->capari )
+        r = read_num_at(dfd, ATTR("ari_enabled"), &v);
+        if ( r == 0 )
+            dev.is_extfn = v != 0;
+        else
         {
-            size_t ncap = s->capari ? s->capari * 2 : 16;
-            pt_sbdf_t *a = realloc(s->ari_fallback, ncap * sizeof(*a));
-
-            if ( !a )
+            if ( s->nari == s->capari )
             {
-                r = -ENOMEM;
-                goto out;
+                size_t ncap = s->capari ? s->capari * 2 : 16;
+                pt_sbdf_t *a = realloc(s->ari_fallback, ncap * sizeof(*a));
+
+                if ( !a )
+                {
+                    r = -ENOMEM;
+                    goto out;
+                }
+                s->ari_fallback = a;
+                s->capari = ncap;
             }
-            s->ari_fallback = a;
-            s->capari = ncap;
+            s->ari_fallback[s->nari++] = sbdf;
         }
-        s->ari_fallback[s->nari++] = sbdf;
     }
 
     r = pt_topo_add(s->topo, &dev);
@@ -396,6 +414,52 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
     free(dev.driver);
     close(dfd);
     return r;
+#undef ATTR
+}
+
+/*
+ * A VF's config reads 0xffff/0xffff (the SR-IOV rule), so its IDs are what
+ * Linux shows in its vendor/device files.  pci_iov_add_virtfn() sets those
+ * to the PF's vendor ID and the PF's SR-IOV "VF Device ID", so when the PF
+ * was read they are taken from its config (saving two file reads per VF,
+ * which dominate a scan of SR-IOV-heavy hosts); otherwise the files are read.
+ */
+static void vf_ids(struct scan *s, int devsfd)
+{
+    for ( size_t i = 0; i < s->topo->n; i++ )
+    {
+        struct pt_dev *d = &s->topo->devs[i];
+        const struct pt_dev *pf;
+        char attrs[PT_SBDF_STRLEN + 16];
+        long v;
+        int r;
+
+        if ( !d->is_virtfn )
+            continue;
+        pf = d->parent != PT_NO_PARENT ? &s->topo->devs[d->parent] : NULL;
+        if ( pf && pf->sbdf == d->physfn && pf->cfg.sriov_pos )
+        {
+            d->vendor = pf->vendor;
+            d->device = pf->cfg.sriov_vf_device;
+            continue;
+        }
+        pt_sbdf_fmt(d->sbdf, attrs);
+        strcat(attrs, "/vendor");
+        r = read_num_at(devsfd, attrs, &v);
+        if ( r == 0 )
+            d->vendor = (uint16_t)v;
+        else
+            pt_log(s->log, PT_SEV_WARN, "%s (path %s): VF of an unreadable PF without a usable "
+                   "vendor file: %s", attrs, d->path, strerror(-r));
+        pt_sbdf_fmt(d->sbdf, attrs);
+        strcat(attrs, "/device");
+        r = read_num_at(devsfd, attrs, &v);
+        if ( r == 0 )
+            d->device = (uint16_t)v;
+        else
+            pt_log(s->log, PT_SEV_WARN, "%s (path %s): VF of an unreadable PF without a usable "
+                   "device file: %s", attrs, d->path, strerror(-r));
+    }
 }
 
 int pt_scan_sysfs(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog *log)
@@ -442,7 +506,6 @@ int pt_scan_sysfs(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog
         if ( r < 0 )
             break;
     }
-    closedir(dir);
     if ( r < 0 )
     {
         pt_log(log, PT_SEV_ERROR, "scanning sysfs %s: %s", sysfs_root, strerror(-r));
@@ -456,6 +519,7 @@ int pt_scan_sysfs(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog
     r = pt_topo_finish(topo);
     if ( r < 0 )
         goto fail;
+    vf_ids(&s, devsfd);
 
     /* No ari_enabled file: the upstream bridge's DEVCTL2 ARI forwarding bit decides. */
     for ( size_t i = 0; i < s.nari; i++ )
@@ -468,10 +532,12 @@ int pt_scan_sysfs(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog
                       (p->cfg.devctl2 & ARI_FWD_BIT);
     }
     free(s.ari_fallback);
+    closedir(dir);
     return 0;
 
  fail:
     free(s.ari_fallback);
+    closedir(dir);
     pt_topo_free(topo);
     return r;
 }
