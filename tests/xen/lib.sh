@@ -67,22 +67,15 @@ wait_until()
 
 # ---------------------------------------------------------------- Xen's view
 
-# xl dmesg is read with -c so each dump stands alone; every read is also
-# appended to $W/xl-dmesg.all, which collect() sends.
-xl_dmesg()
-{
-    xl dmesg -c >"$W/xl-dmesg.last" 2>&1
-    cat "$W/xl-dmesg.last" >>"$W/xl-dmesg.all"
-    cat "$W/xl-dmesg.last"
-}
+# The console ring is never cleared (no "xl dmesg -c"): pcitopod's stock
+# backend reads the same ring, and Xen boots with conring_size=1M, so the
+# whole run fits.  A dump is what follows the last Q header.
 
 # xen_q: Xen's PCI registry as the debug key Q dumps it (raw lines).
 xen_q()
 {
-    xl_dmesg >/dev/null
     xl debug-keys Q
-    sleep 0.3
-    xl_dmesg | sed -n '/==== PCI devices ====/,$p'
+    xl dmesg | awk '/==== PCI devices ====/ { n = 0 } { l[n++] = $0 } END { for ( i = 0; i < n; i++ ) print l[i] }'
 }
 
 # xen_devs: "SBDF OWNER" per Xen registry entry (fresh Q dump); OWNER is d0,
@@ -193,8 +186,7 @@ collect()
 # collect_end: the whole xl dmesg, dom0's dmesg; the last thing before finish.
 collect_end()
 {
-    xl_dmesg >/dev/null
-    cat "$W/xl-dmesg.all" | send_file xl-dmesg.txt
+    xl dmesg | send_file xl-dmesg.txt
     dmesg | send_file dom0-dmesg.txt
 }
 
@@ -229,26 +221,34 @@ capture_sysfs()
 
 # repair: pcitopod's repair, optional until the Xen backend exists.  With
 # REPAIR=required (PCITOPOD_TESTBED_REPAIR=required on the host) a missing
-# backend fails the scenario.
+# backend fails the scenario.  pcitopod check exits 0 consistent, 1 not,
+# 2 error, 3 nothing wrong seen but stock Xen hides part of its view.
+# Returns 0 when the repair ran.
 repair()
 {
     if pcitopod_present && pcitopod xen-view >/dev/null 2>&1; then
         say "pcitopod repair: check, apply, check"
-        pcitopod check --json >"$W/pre.json" 2>&1
-        say "pcitopod check before: exit $?"
-        if ! pcitopod apply >"$W/apply.out" 2>&1; then
-            sed 's/^/SCENARIO:   /' "$W/apply.out"
-            fail "pcitopod apply failed"
-        fi
-        if pcitopod check --json >"$W/post.json" 2>&1; then
-            say "pcitopod check after apply: consistent"
-        else
-            sed 's/^/SCENARIO:   /' "$W/post.json"
-            fail "pcitopod check still finds differences after apply"
-        fi
+        pcitopod check >"$W/pre.txt" 2>&1
+        _pre=$?
+        sed 's/^/SCENARIO:   /' "$W/pre.txt"
+        say "pcitopod check before apply: exit $_pre"
+        [ $_pre = 1 ] || fail "pcitopod check before apply exited $_pre, not 1 (inconsistent)"
+        pcitopod apply >"$W/apply.out" 2>&1
+        _ap=$?
+        sed 's/^/SCENARIO:   /' "$W/apply.out"
+        say "pcitopod apply: exit $_ap"
+        case $_ap in 0|3) ;; *) fail "pcitopod apply exited $_ap" ;; esac
+        pcitopod check --json >"$W/post.json" 2>&1
+        _post=$?
+        say "pcitopod check after apply: exit $_post"
+        case $_post in
+            0|3) say "pcitopod check after apply: consistent" ;;
+            *) sed 's/^/SCENARIO:   /' "$W/post.json"
+               fail "pcitopod check after apply exited $_post" ;;
+        esac
         show_views "after pcitopod apply"
-        { cat "$W/pre.json"; echo; cat "$W/apply.out"; cat "$W/post.json"; } |
-            send_file repair.txt
+        { cat "$W/pre.txt"; echo "exit $_pre"; cat "$W/apply.out"; echo "exit $_ap";
+          cat "$W/post.json"; echo "exit $_post"; } | send_file repair.txt
         return 0
     fi
     if [ "$REPAIR" = required ]; then
