@@ -1,0 +1,14 @@
+# libxl.mk - the libxl extension (issue #6): its core piece (affects.c: the
+# per-device verdict and the drift guard's identity store) and the unit test
+# that runs without Xen.  libxl_pci_topo.c itself is built into libxenlight
+# by patches/xen-4.17/0010-* through scripts/xen-src-build.
+libpcitopo_a_SOURCES += tools/libpcitopo/affects.h tools/libpcitopo/affects.c
+
+check_PROGRAMS += tests/test_libxl_logic
+tests_test_libxl_logic_SOURCES = tests/test_libxl_logic.c
+tests_test_libxl_logic_CFLAGS = $(TEST_CFLAGS)
+tests_test_libxl_logic_LDADD = $(TEST_LIBS)
+TESTS += tests/test_libxl_logic
+
+EXTRA_DIST += tools/libxl/libxl_pci_topo.c tools/libxl/libxl_pci_topo.h \
+	tools/libxl/pt_xen_sysctl.c tools/libxl/pt_xen_sysctl.h
