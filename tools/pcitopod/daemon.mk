@@ -1,1 +1,22 @@
 # daemon.mk - the daemon (pcitopod run), its core pieces and tests
+libpcitopo_a_SOURCES += \
+	tools/libpcitopo/daemon.h \
+	tools/libpcitopo/sched.c \
+	tools/libpcitopo/conf.c \
+	tools/libpcitopo/uevent.c \
+	tools/libpcitopo/status.c
+
+check_PROGRAMS += tests/test_sched tests/test_conf tests/test_uevent tests/test_status
+tests_test_sched_SOURCES = tests/test_sched.c
+tests_test_sched_CFLAGS = $(TEST_CFLAGS)
+tests_test_sched_LDADD = $(TEST_LIBS)
+tests_test_conf_SOURCES = tests/test_conf.c
+tests_test_conf_CFLAGS = $(TEST_CFLAGS)
+tests_test_conf_LDADD = $(TEST_LIBS)
+tests_test_uevent_SOURCES = tests/test_uevent.c
+tests_test_uevent_CFLAGS = $(TEST_CFLAGS)
+tests_test_uevent_LDADD = $(TEST_LIBS)
+tests_test_status_SOURCES = tests/test_status.c
+tests_test_status_CFLAGS = $(TEST_CFLAGS) $(YAJL_CFLAGS)
+tests_test_status_LDADD = $(TEST_LIBS)
+TESTS += tests/test_sched tests/test_conf tests/test_uevent tests/test_status
