@@ -53,16 +53,19 @@ static const struct kind_info kinds[FX_KIND__COUNT] = {
     [FX_VF]            = { "vf",         0x8086, 0x10ca, 0x020000,  0, false },
 };
 
+/* True for the kinds with a type-1 header. */
 bool fx_kind_is_bridge(enum fx_kind k)
 {
     return k > FX_ROOT_BUS && k < FX_KIND__COUNT && kinds[k].bridge;
 }
 
+/* The description name of a kind. */
 const char *fx_kind_name(enum fx_kind k)
 {
     return k < FX_KIND__COUNT ? kinds[k].name : "?";
 }
 
+/* Parses a description kind name; -EINVAL if unknown. */
 int fx_kind_parse(const char *s, enum fx_kind *out)
 {
     for ( unsigned k = FX_HOST_BRIDGE; k < FX_VF; k++ )
@@ -78,6 +81,7 @@ int fx_kind_parse(const char *s, enum fx_kind *out)
 /* Tree                                                                */
 /* ------------------------------------------------------------------ */
 
+/* A new empty tree; NULL on ENOMEM. */
 struct fx_tree *fx_new(void)
 {
     return calloc(1, sizeof(struct fx_tree));
@@ -95,6 +99,7 @@ static void free_node(struct fx_dev *d)
     free(d);
 }
 
+/* Frees the tree and every node. */
 void fx_free(struct fx_tree *t)
 {
     if ( !t )
@@ -105,6 +110,7 @@ void fx_free(struct fx_tree *t)
     free(t);
 }
 
+/* The root bus seg:bus, created on first use; NULL on ENOMEM. */
 struct fx_dev *fx_root(struct fx_tree *t, uint16_t seg, uint8_t bus)
 {
     struct fx_dev *r;
@@ -165,6 +171,7 @@ static struct fx_dev *new_node(struct fx_tree *t, struct fx_dev *parent, enum fx
     return d;
 }
 
+/* Adds a device of a kind at slot.func on parent's bus; NULL on ENOMEM or misuse. */
 struct fx_dev *fx_add(struct fx_tree *t, struct fx_dev *parent, unsigned slot,
                       unsigned func, enum fx_kind kind)
 {
@@ -197,6 +204,7 @@ struct fx_dev *fx_add(struct fx_tree *t, struct fx_dev *parent, unsigned slot,
     return d;
 }
 
+/* Removes a device with its subtree and VFs. */
 void fx_remove(struct fx_dev *d)
 {
     struct fx_dev *p;
@@ -214,6 +222,7 @@ void fx_remove(struct fx_dev *d)
     free_node(d);
 }
 
+/* Sets a bridge's bus-number registers. */
 void fx_set_bridge_regs(struct fx_dev *bridge, uint8_t pri, uint8_t sec, uint8_t sub)
 {
     if ( !bridge || !fx_kind_is_bridge(bridge->kind) )
@@ -223,6 +232,7 @@ void fx_set_bridge_regs(struct fx_dev *bridge, uint8_t pri, uint8_t sec, uint8_t
     bridge->sub = sub;
 }
 
+/* Creates/removes VFs to have n; VF Enable = n > 0. */
 int fx_set_numvfs(struct fx_dev *pf, unsigned n)
 {
     if ( !pf || pf->kind != FX_SRIOV_PF || n > pf->totalvfs )
@@ -256,6 +266,7 @@ int fx_set_numvfs(struct fx_dev *pf, unsigned n)
     return 0;
 }
 
+/* Sets or clears the bound driver name. */
 int fx_set_driver(struct fx_dev *d, const char *name)
 {
     char *n = NULL;
@@ -279,6 +290,7 @@ static unsigned vf_rid(const struct fx_dev *pf, unsigned i)
     return (rid + pf->vf_offset + i * pf->vf_stride) & 0xffff;
 }
 
+/* The device's SBDF from the current registers. */
 pt_sbdf_t fx_sbdf(const struct fx_dev *d)
 {
     if ( d->kind == FX_VF )
@@ -288,6 +300,7 @@ pt_sbdf_t fx_sbdf(const struct fx_dev *d)
     return PT_SBDF(d->seg, d->parent->sec, PT_DEVFN_OF(d->slot, d->func));
 }
 
+/* The DESIGN 4.1 physical path of a device. */
 char *fx_path(const struct fx_dev *d, char *buf, size_t size)
 {
     const struct fx_dev *chain[64];
@@ -361,6 +374,7 @@ static void collect(struct devlist *l, struct fx_dev *node)
     }
 }
 
+/* Every device, depth-first, each PF followed by its VFs. */
 int fx_devices(const struct fx_tree *t, struct fx_dev ***out, size_t *n)
 {
     struct devlist l = { 0 };
@@ -386,6 +400,7 @@ static size_t count_node(const struct fx_dev *node)
     return n;
 }
 
+/* Number of devices, VFs included. */
 size_t fx_count(const struct fx_tree *t)
 {
     size_t n = 0;
@@ -412,6 +427,7 @@ static struct fx_dev *by_id(struct fx_dev *node, unsigned id)
     return NULL;
 }
 
+/* A device by its stable id; NULL if gone. */
 struct fx_dev *fx_by_id(const struct fx_tree *t, unsigned id)
 {
     for ( size_t i = 0; i < t->nroots; i++ )
@@ -458,6 +474,7 @@ static struct fx_dev *route(const struct fx_dev *node, unsigned bus, unsigned de
     return NULL;
 }
 
+/* The device that answers config requests at sbdf now. */
 struct fx_dev *fx_find(const struct fx_tree *t, pt_sbdf_t sbdf)
 {
     const struct fx_dev *root = NULL;
@@ -533,6 +550,7 @@ static unsigned number_bus(struct fx_dev *node, unsigned busnr, enum fx_number_m
     return max;
 }
 
+/* Renumbers every bridge as Linux assign-busses or SeaBIOS would. */
 void fx_number_busses(struct fx_tree *t, enum fx_number_mode mode)
 {
     for ( size_t i = 0; i < t->nroots; i++ )
@@ -551,6 +569,7 @@ static void apply_explicit(struct fx_dev *node)
     }
 }
 
+/* Re-applies the pri=/sec=/sub= registers of a parsed description. */
 void fx_apply_explicit(struct fx_tree *t)
 {
     for ( size_t i = 0; i < t->nroots; i++ )
@@ -599,6 +618,7 @@ static bool ext_cfg_reachable(const struct fx_dev *d)
 #define EXT_ARI  0x148
 #define EXT_SRIOV 0x160
 
+/* The config space bytes of a device as hardware would present them now. */
 void fx_config(const struct fx_dev *d, uint8_t cfg[PT_CFG_EXT_LEN], size_t *len)
 {
     const struct fx_dev *pf = d->kind == FX_VF ? d->pf : NULL;
@@ -686,6 +706,7 @@ void fx_config(const struct fx_dev *d, uint8_t cfg[PT_CFG_EXT_LEN], size_t *len)
     }
 }
 
+/* struct pt_hw probe over the in-memory tree (ctx: struct fx_tree *). */
 int fx_hw_probe(void *tree, pt_sbdf_t sbdf, struct pt_cfg_info *info)
 {
     uint8_t cfg[PT_CFG_EXT_LEN];
@@ -742,6 +763,7 @@ static int unique_devices(const struct fx_tree *t, struct fx_dev ***out, size_t 
     return 0;
 }
 
+/* The topology the scanner would report for the written tree. */
 int fx_topo(const struct fx_tree *t, struct pt_topo *out)
 {
     struct fx_dev **v;
@@ -826,6 +848,7 @@ static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *
     return unlink(path) < 0 ? -1 : 0;
 }
 
+/* rm -rf for test clean-up. */
 int fx_rmtree(const char *dir)
 {
     struct stat st;
@@ -1034,6 +1057,7 @@ static int write_dev(struct writer *w, int pfd, const char *rel, const struct fx
     return r;
 }
 
+/* Writes the tree as a Linux-like sysfs root into dir. */
 int fx_write_sysfs(const struct fx_tree *t, const char *dir)
 {
     struct writer w = { .rootfd = -1, .devsfd = -1, .drvfd = -1 };
@@ -1202,6 +1226,7 @@ struct level {
     struct fx_dev *node;
 };
 
+/* Parses a text description into a new Linux-numbered tree. */
 int fx_parse(const char *text, struct fx_tree **out, char *errbuf, size_t errlen)
 {
     struct fx_tree *t = fx_new();
@@ -1356,6 +1381,7 @@ int fx_parse(const char *text, struct fx_tree **out, char *errbuf, size_t errlen
     return 0;
 }
 
+/* Reads and parses a description file. */
 int fx_parse_file(const char *file, struct fx_tree **out, char *errbuf, size_t errlen)
 {
     char *text;
@@ -1399,6 +1425,7 @@ static bool next_port(unsigned *slot, unsigned *func)
     return *slot <= 31;
 }
 
+/* A deterministic synthetic tree of about ndev devices. */
 struct fx_tree *fx_gen(size_t ndev, unsigned seed)
 {
     struct fx_tree *t = fx_new();
@@ -1572,6 +1599,7 @@ static int random_subtree(struct fx_tree *t, struct fx_dev *parent, unsigned *st
     return 0;
 }
 
+/* A small random tree for property tests. */
 struct fx_tree *fx_random(unsigned seed, size_t maxdev)
 {
     struct fx_tree *t = fx_new();
@@ -1606,6 +1634,7 @@ static int dev_file(const char *dir, pt_sbdf_t sbdf, const char *file, char *out
     return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+/* Fault: truncates a device's config file. */
 int fx_fault_truncate_config(const char *dir, pt_sbdf_t sbdf, size_t len)
 {
     char p[PATH_MAX];
@@ -1633,6 +1662,7 @@ static int patch_config(const char *dir, pt_sbdf_t sbdf, size_t off, const uint8
     return r;
 }
 
+/* Fault: overwrites a device's config header with garbage. */
 int fx_fault_garbage_config(const char *dir, pt_sbdf_t sbdf)
 {
     static const uint8_t garbage[16] = {
@@ -1643,6 +1673,7 @@ int fx_fault_garbage_config(const char *dir, pt_sbdf_t sbdf)
     return patch_config(dir, sbdf, 0, garbage, sizeof(garbage));
 }
 
+/* Fault: makes a device's capability list loop. */
 int fx_fault_cap_loop(const char *dir, pt_sbdf_t sbdf)
 {
     static const uint8_t status[2] = { 0x10, 0x00 };
@@ -1657,6 +1688,7 @@ int fx_fault_cap_loop(const char *dir, pt_sbdf_t sbdf)
     return r;
 }
 
+/* Fault: adds a dangling bus/pci/devices link. */
 int fx_fault_dangling_link(const char *dir, const char *name)
 {
     char p[PATH_MAX];
@@ -1666,6 +1698,7 @@ int fx_fault_dangling_link(const char *dir, const char *name)
     return symlink("../../../devices/pci0000:00/no-such-device", p) < 0 ? -errno : 0;
 }
 
+/* Fault: deletes a device directory (the device vanished). */
 int fx_fault_remove_dir(const char *dir, pt_sbdf_t sbdf)
 {
     char p[PATH_MAX], real[PATH_MAX];
@@ -1678,6 +1711,7 @@ int fx_fault_remove_dir(const char *dir, pt_sbdf_t sbdf)
     return fx_rmtree(real);
 }
 
+/* Fault: deletes one attribute of a device. */
 int fx_fault_remove_file(const char *dir, pt_sbdf_t sbdf, const char *file)
 {
     char p[PATH_MAX];

@@ -188,6 +188,7 @@ static enum pt_dev_type xen_type(const struct pt_cfg_info *c)
     return c->pcie_pos ? PT_TYPE_PCIE_ENDPOINT : PT_TYPE_PCI_ENDPOINT;
 }
 
+/* Parses config bytes as Xen (pdev_type, alloc_pdev) and Linux read them; -EINVAL + *why on garbage. */
 int pt_cfg_parse(const uint8_t *cfg, size_t len, uint8_t devfn,
                  struct pt_cfg_info *out, const char **why)
 {

@@ -10,6 +10,7 @@
 
 #include "pcitopo.h"
 
+/* struct pt_hw probe over a live sysfs tree (ctx: its root path). */
 int pt_hw_sysfs_probe(void *sysfs_root, pt_sbdf_t sbdf, struct pt_cfg_info *info)
 {
     /* No log: the simulator treats any failure as "nothing responds". */
@@ -18,6 +19,7 @@ int pt_hw_sysfs_probe(void *sysfs_root, pt_sbdf_t sbdf, struct pt_cfg_info *info
     return r < 0 ? -ENODEV : 0;
 }
 
+/* struct pt_hw probe over a scanned snapshot (ctx: const struct pt_topo *). */
 int pt_hw_topo_probe(void *topo, pt_sbdf_t sbdf, struct pt_cfg_info *info)
 {
     const struct pt_dev *d = pt_topo_find((const struct pt_topo *)topo, sbdf);

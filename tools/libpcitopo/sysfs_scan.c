@@ -273,10 +273,9 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
                DEVICES_DIR, name, strerror(errno));
         return add_unreadable(s->topo, sbdf);
     }
-#define ATTR(a) (a)
 
     /* physfn first: a VF's config is read with that knowledge. */
-    len = readlinkat(dfd, ATTR("physfn"), target, sizeof(target) - 1);
+    len = readlinkat(dfd, "physfn", target, sizeof(target) - 1);
     if ( len >= 0 )
     {
         const char *pf;
@@ -363,11 +362,11 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
     dev.vfs_enabled = dev.cfg.sriov_pos && (dev.cfg.sriov_ctrl & SRIOV_CTRL_VFE);
 
     /* A VF's node is its PF's (see vf_ids()). */
-    if ( !dev.is_virtfn && read_num_at(dfd, ATTR("numa_node"), &v) == 0 && v >= -1 &&
+    if ( !dev.is_virtfn && read_num_at(dfd, "numa_node", &v) == 0 && v >= -1 &&
          v < INT_MAX )
         dev.numa_node = (int)v;
 
-    len = readlinkat(dfd, ATTR("driver"), target, sizeof(target) - 1);
+    len = readlinkat(dfd, "driver", target, sizeof(target) - 1);
     if ( len > 0 )
     {
         target[len] = '\0';
@@ -382,7 +381,7 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
     /* xen_add_device(): EXTFN = pci_ari_enabled(bus) && slot != 0, never for a VF. */
     if ( !dev.is_virtfn && PT_SLOT(PT_DEVFN(sbdf)) != 0 )
     {
-        r = read_num_at(dfd, ATTR("ari_enabled"), &v);
+        r = read_num_at(dfd, "ari_enabled", &v);
         if ( r == 0 )
             dev.is_extfn = v != 0;
         else
@@ -416,7 +415,6 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
     free(dev.driver);
     close(dfd);
     return r;
-#undef ATTR
 }
 
 /*
@@ -470,6 +468,7 @@ static void vf_ids(struct scan *s, int devsfd)
     }
 }
 
+/* Scans <root>/bus/pci/devices into topo; only a missing/unreadable tree is an error. */
 int pt_scan_sysfs(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog *log)
 {
     struct scan s = { .topo = topo, .log = log };
@@ -550,6 +549,7 @@ int pt_scan_sysfs(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog
     return r;
 }
 
+/* Reads and parses one device's full config now; -ENODEV when it is not there. */
 int pt_sysfs_read_cfg(const char *sysfs_root, pt_sbdf_t sbdf,
                       struct pt_cfg_info *out, struct pt_errlog *log)
 {

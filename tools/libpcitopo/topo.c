@@ -21,6 +21,7 @@
 
 #include "pcitopo.h"
 
+/* Appends a device; the topology takes over its path and driver strings. */
 int pt_topo_add(struct pt_topo *topo, const struct pt_dev *dev)
 {
     if ( topo->n == topo->cap )
@@ -173,6 +174,7 @@ static void compute_depths(struct pt_topo *topo)
     free(stack);
 }
 
+/* Sorts by SBDF, dedups unreadable, computes parent (path, else ranges) and depth. */
 int pt_topo_finish(struct pt_topo *topo)
 {
     struct path_ent *paths = NULL;
@@ -259,6 +261,7 @@ int pt_topo_finish(struct pt_topo *topo)
     return 0;
 }
 
+/* Binary search by SBDF (after pt_topo_finish); NULL when absent. */
 const struct pt_dev *pt_topo_find(const struct pt_topo *topo, pt_sbdf_t sbdf)
 {
     size_t i = find_index(topo, sbdf);
@@ -266,6 +269,7 @@ const struct pt_dev *pt_topo_find(const struct pt_topo *topo, pt_sbdf_t sbdf)
     return i == PT_NO_PARENT ? NULL : &topo->devs[i];
 }
 
+/* True when the scan saw sbdf but could not read it. */
 bool pt_topo_is_unreadable(const struct pt_topo *topo, pt_sbdf_t sbdf)
 {
     return topo->nunreadable &&
@@ -273,6 +277,7 @@ bool pt_topo_is_unreadable(const struct pt_topo *topo, pt_sbdf_t sbdf)
                    sizeof(*topo->unreadable), cmp_sbdf) != NULL;
 }
 
+/* Frees every device string and array; leaves an empty topology. */
 void pt_topo_free(struct pt_topo *topo)
 {
     for ( size_t i = 0; i < topo->n; i++ )
