@@ -398,9 +398,16 @@ static void test_faults(void)
 
     /* Non-VF reading 0xffff (a VF whose physfn link is gone): garbage, not a crash. */
     CHECK_EQ_INT(fx_fault_remove_file(dir, S("0000:06:01.0"), "physfn"), 0);
+    CHECK_EQ_INT(fx_fault_remove_file(dir, S("0000:06:01.2"), "physfn"), 0);
+    CHECK_EQ_INT(fx_fault_remove_file(dir, S("0000:06:01.2"), "vendor"), 0);
     CHECK_EQ_INT(pt_scan_sysfs(dir, &got, &log), 0);
+    /* 06:01.0 has a vendor file: a VF caught before Linux linked it (a warning). */
     CHECK(pt_topo_is_unreadable(&got, S("0000:06:01.0")));
-    CHECK(log_has(&log, PT_SEV_ERROR, "0000:06:01.0", "0xffff"));
+    CHECK(log_has(&log, PT_SEV_WARN, "0000:06:01.0", "no physfn link yet"));
+    /* 06:01.2 has nothing to say it is a VF: garbage (an error). */
+    CHECK(pt_topo_is_unreadable(&got, S("0000:06:01.2")));
+    CHECK(log_has(&log, PT_SEV_ERROR, "0000:06:01.2", "0xffff"));
+    CHECK(!log_has(&log, PT_SEV_ERROR, "0000:06:01.0", NULL));
     pt_topo_free(&got);
     pt_errlog_free(&log);
 

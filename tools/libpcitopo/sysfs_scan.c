@@ -343,9 +343,19 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
     }
     if ( !dev.is_virtfn && dev.cfg.vendor == 0xffff )
     {
-        pt_log(s->log, PT_SEV_ERROR,
-               "%s (path %s): parsing config: vendor ID 0xffff on a function without a physfn "
-               "link (not a VF: garbage)", name, dev.path);
+        /*
+         * Linux creates a VF's physfn link after announcing the VF
+         * (pci_iov_add_virtfn): if Linux knows a real vendor for it, it is
+         * a VF caught half-way; otherwise the config is garbage.
+         */
+        if ( read_num_at(dfd, "vendor", &v) == 0 && v != 0xffff && v != 0 )
+            pt_log(s->log, PT_SEV_WARN,
+                   "%s (path %s): config reads vendor ID 0xffff and there is no physfn link "
+                   "yet (a VF being created?); skipped in this pass", name, dev.path);
+        else
+            pt_log(s->log, PT_SEV_ERROR,
+                   "%s (path %s): parsing config: vendor ID 0xffff on a function without a "
+                   "physfn link (not a VF: garbage)", name, dev.path);
         r = add_unreadable(s->topo, sbdf);
         goto out;
     }
