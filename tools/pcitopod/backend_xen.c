@@ -654,10 +654,6 @@ static int read_view_stock(struct xen_priv *p, const struct pt_topo *dom0,
     struct pt_xview v = { 0 };
     int rc = -EAGAIN;
 
-    pt_log(log, PT_SEV_INFO,
-           "stock Xen (no XEN_SYSCTL_pci_topology): reading its registry from the 'Q' debug-key dump "
-           "and XEN_SYSCTL_pcitopoinfo; Xen's device classes, recorded bridge ranges, VF/physfn and "
-           "extended-function flags, phantom strides and the bus2bridge table cannot be seen and are reported as unverified");
     for ( unsigned attempt = 0; attempt < READ_RETRIES && rc == -EAGAIN; attempt++ )
     {
         pt_xview_free(&v);
@@ -938,8 +934,11 @@ int pt_backend_xen_open(struct pt_backend **out, struct pt_errlog *log)
     else if ( sysctl_unknown(-rc) )
     {
         p->patched = false;
-        pt_log(log, PT_SEV_INFO,
-               "the hypervisor has no XEN_SYSCTL_pci_topology (%s): stock mode",
+        pt_log(log, PT_SEV_WARN,
+               "stock Xen: the hypervisor has no XEN_SYSCTL_pci_topology (%s), so its registry is read "
+               "from the 'Q' debug-key dump and XEN_SYSCTL_pcitopoinfo; Xen's device classes, recorded "
+               "bridge ranges, VF/physfn and extended-function flags, phantom strides and the bus2bridge "
+               "table cannot be seen and are reported as unverified",
                errno_text(-rc, eb, sizeof(eb)));
         rc = 0;
     }
