@@ -784,8 +784,8 @@ int fx_topo(const struct fx_tree *t, struct pt_topo *out)
 
         memset(&pd, 0, sizeof(pd));
         fx_config(d, cfg, &len);
-        /* The scanner reads extended config only of PCIe endpoints that are not VFs. */
-        if ( fx_kind_is_bridge(d->kind) || d->kind == FX_VF )
+        /* The scanner reads only the first 256 bytes of a VF's config. */
+        if ( d->kind == FX_VF )
             len = len > PT_CFG_FULL_LEN ? PT_CFG_FULL_LEN : len;
         pd.sbdf = fx_sbdf(d);
         if ( pt_cfg_parse(cfg, len, PT_DEVFN(pd.sbdf), &pd.cfg, NULL) < 0 )

@@ -197,8 +197,8 @@ int fx_hw_probe(void *tree, pt_sbdf_t sbdf, struct pt_cfg_info *info);
 /*
  * The topology pt_scan_sysfs() would report for fx_write_sysfs() of this
  * tree now (a device whose SBDF an earlier one in fx_devices() order holds
- * is left out, as in the written tree; bridges' and VFs' cfg parsed from
- * 256 bytes, as the scanner reads them).
+ * is left out, as in the written tree; a VF's cfg parsed from 256 bytes,
+ * as the scanner reads it).
  */
 int fx_topo(const struct fx_tree *t, struct pt_topo *out);
 

@@ -4,8 +4,8 @@
  * For every bus/pci/devices/<SBDF> link: the link text gives the physical
  * path (no realpath), then per device one O_PATH openat() of its directory
  * and one read per attribute relative to it; no stdio.  config is the
- * authority (its extended part only read for PCIe endpoints, see
- * read_config()); physfn/driver are links, numa_node/ari_enabled (the
+ * authority (a VF's only up to 256 bytes, see read_config()); physfn/driver
+ * are links, numa_node/ari_enabled (the
  * latter only where it matters: slot != 0, not a VF) small text files, a
  * VF's IDs see vf_ids().
  *
@@ -63,37 +63,14 @@ static ssize_t read_at(int dfd, const char *name, void *buf, size_t size)
 }
 
 /*
- * Reads config: the first 256 bytes, and the extended space only where the
- * scan needs it (SR-IOV and ARI capabilities of a PCIe function with a
- * type-0 header that is not a VF).  On a real host every config dword is a
- * hardware access; reading 4 KiB for every bridge and VF would cost 16
- * times what lspci -vvv reads.  Bytes read or -errno.
+ * Reads config in one read(): all of it, except for a VF only the first
+ * 256 bytes (a VF has no SR-IOV capability and VFs are the bulk of a big
+ * host; on real hardware every config dword read is a device access).
+ * Bytes read or -errno.
  */
 static ssize_t read_config(int dfd, uint8_t *cfg, bool virtfn)
 {
-    struct pt_cfg_info ci;
-    int fd = openat(dfd, "config", O_RDONLY | O_CLOEXEC);
-    ssize_t r, r2;
-
-    if ( fd < 0 )
-        return -errno;
-    do
-        r = read(fd, cfg, PT_CFG_FULL_LEN);
-    while ( r < 0 && errno == EINTR );
-    if ( r < 0 )
-        r = -errno;
-    else if ( r == PT_CFG_FULL_LEN && !virtfn && (cfg[0x0e] & 0x7f) == 0 &&
-              pt_cfg_parse(cfg, PT_CFG_FULL_LEN, 0, &ci, NULL) == 0 && ci.pcie_pos )
-    {
-        do
-            r2 = pread(fd, cfg + PT_CFG_FULL_LEN, PT_CFG_EXT_LEN - PT_CFG_FULL_LEN,
-                       PT_CFG_FULL_LEN);
-        while ( r2 < 0 && errno == EINTR );
-        if ( r2 > 0 )
-            r += r2;
-    }
-    close(fd);
-    return r;
+    return read_at(dfd, "config", cfg, virtfn ? PT_CFG_FULL_LEN : PT_CFG_EXT_LEN);
 }
 
 /* Reads a small text attribute as a NUL-terminated string; -errno. */
