@@ -1066,6 +1066,15 @@ int fx_write_sysfs(const struct fx_tree *t, const char *dir)
     r = mkdir_p(dir);
     if ( r < 0 )
         return r;
+    {
+        /* It deletes dir/devices and dir/bus first: never on the real thing. */
+        char real[PATH_MAX];
+
+        if ( !realpath(dir, real) )
+            return -errno;
+        if ( !strcmp(real, "/") || !strcmp(real, "/sys") )
+            return -EPERM;
+    }
     w.rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if ( w.rootfd < 0 )
         return -errno;

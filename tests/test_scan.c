@@ -432,6 +432,10 @@ static void test_faults(void)
         fx_free(g);
     }
 
+    /* The writer refuses to clobber the real sysfs. */
+    CHECK_EQ_INT(fx_write_sysfs(t, "/sys"), -EPERM);
+    CHECK_EQ_INT(fx_write_sysfs(t, "/sys/../sys"), -EPERM);
+
     /* No tree at all. */
     CHECK_EQ_INT(pt_scan_sysfs(subdir("no-such-dir"), &got, &log), -ENOENT);
     CHECK(log_has(&log, PT_SEV_ERROR, "no-such-dir", NULL));
