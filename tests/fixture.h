@@ -157,7 +157,7 @@ struct fx_dev *fx_root(struct fx_tree *t, uint16_t seg, uint8_t bus);
  */
 struct fx_dev *fx_add(struct fx_tree *t, struct fx_dev *parent, unsigned slot,
                       unsigned func, enum fx_kind kind);
-/* Removes a device and everything below it (VFs included); parent's list shrinks. */
+/* Removes a device and everything below it, its VFs included (not a VF: use fx_set_numvfs). */
 void fx_remove(struct fx_dev *d);
 /* Sets the bus-number registers of a bridge (moves everything below it). */
 void fx_set_bridge_regs(struct fx_dev *bridge, uint8_t pri, uint8_t sec, uint8_t sub);
