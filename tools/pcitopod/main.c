@@ -12,6 +12,15 @@
 
 /* The help users see is data, next to the code (xl's cmd_table habit). */
 const struct pt_command pt_commands[] = {
+    { "run", pt_cmd_run,
+      "[--config FILE] [--settle-ms N] [--max-delay-ms N] [--resync-minutes N] "
+      "[--status-file FILE] [--dry-run] [--requarantine] [COMMON]",
+      "The daemon (what systemd starts): a full pass at start-up, after every settled "
+      "batch of PCI uevents (quiet for --settle-ms, or at most --max-delay-ms after the "
+      "first), on SIGHUP and every --resync-minutes (0: never); failed passes are retried "
+      "with back-off. Each pass scans sysfs, reads Xen's registry, applies the plan under "
+      "the lock (unless --dry-run), reads Xen again and writes the status file. Settings "
+      "come from " SYSCONFDIR "/pcitopod.conf (see pcitopod.conf(5)); options override it." },
     { "check", pt_cmd_check, "[--json] [COMMON]",
       "Compare dom0's PCI topology (sysfs) with Xen's PCI registry and list every "
       "difference: missing, stale, mismatch, bus2bridge, cycle, blocked. Exit 0 when "
@@ -73,13 +82,19 @@ static const struct pt_command *find_command(const char *name)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_SYSFS = 256, OPT_SIM, OPT_JSON, OPT_DRY, OPT_REQ };
+    enum { OPT_SYSFS = 256, OPT_SIM, OPT_JSON, OPT_DRY, OPT_REQ,
+           OPT_CONFIG, OPT_STATUS_FILE, OPT_SETTLE, OPT_MAX_DELAY, OPT_RESYNC };
     static const struct option longopts[] = {
         { "sysfs-root", required_argument, NULL, OPT_SYSFS },
         { "xen-sim", required_argument, NULL, OPT_SIM },
         { "json", no_argument, NULL, OPT_JSON },
         { "dry-run", no_argument, NULL, OPT_DRY },
         { "requarantine", no_argument, NULL, OPT_REQ },
+        { "config", required_argument, NULL, OPT_CONFIG },
+        { "status-file", required_argument, NULL, OPT_STATUS_FILE },
+        { "settle-ms", required_argument, NULL, OPT_SETTLE },
+        { "max-delay-ms", required_argument, NULL, OPT_MAX_DELAY },
+        { "resync-minutes", required_argument, NULL, OPT_RESYNC },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -100,6 +115,11 @@ int main(int argc, char **argv)
         case OPT_JSON:   o.json = true; break;
         case OPT_DRY:    o.dry_run = true; break;
         case OPT_REQ:    o.policy.requarantine = true; break;
+        case OPT_CONFIG: o.config = optarg; break;
+        case OPT_STATUS_FILE: o.status_file = optarg; break;
+        case OPT_SETTLE: o.settle_ms = optarg; break;
+        case OPT_MAX_DELAY: o.max_delay_ms = optarg; break;
+        case OPT_RESYNC: o.resync_minutes = optarg; break;
         case 'q':        o.quiet = true; break;
         case 'v':        o.verbose++; break;
         case 'h':        help = true; break;
@@ -140,7 +160,7 @@ int main(int argc, char **argv)
         usage_all(stderr);
         return PT_EXIT_ERROR;
     }
-    if ( o.dry_run && strcmp(cmd->name, "apply") )
+    if ( o.dry_run && strcmp(cmd->name, "apply") && strcmp(cmd->name, "run") )
     {
         fprintf(stderr, "pcitopod %s: --dry-run only applies to 'apply' (this command changes nothing anyway)\n",
                 cmd->name);

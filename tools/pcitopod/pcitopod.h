@@ -23,6 +23,12 @@ struct pt_options {
     bool quiet;                 /* -q */
     int verbose;                /* -v (repeatable) */
     struct pt_policy policy;    /* --requarantine */
+    /* run (and status): the daemon's options; NULL when not given (the config file decides). */
+    const char *config;         /* --config FILE (must exist); NULL: SYSCONFDIR/pcitopod.conf if present */
+    const char *status_file;    /* --status-file FILE, NULL: RUNSTATEDIR/pcitopod/status.json */
+    const char *settle_ms;      /* --settle-ms N (validated by pt_cmd_run) */
+    const char *max_delay_ms;   /* --max-delay-ms N */
+    const char *resync_minutes; /* --resync-minutes N (0: off) */
 };
 
 struct pt_command {
@@ -40,6 +46,8 @@ int pt_cmd_plan(const struct pt_options *o);
 int pt_cmd_apply(const struct pt_options *o);
 int pt_cmd_xen_view(const struct pt_options *o);
 int pt_cmd_status(const struct pt_options *o);
+/* `pcitopod run`: the daemon (daemon.c; pass.c has a stub when built without libsystemd). */
+int pt_cmd_run(const struct pt_options *o);
 
 /*
  * Executes a plan through a backend in order; stops at the first failed
