@@ -20,3 +20,9 @@ tests_test_status_SOURCES = tests/test_status.c
 tests_test_status_CFLAGS = $(TEST_CFLAGS) $(YAJL_CFLAGS)
 tests_test_status_LDADD = $(TEST_LIBS)
 TESTS += tests/test_sched tests/test_conf tests/test_uevent tests/test_status
+
+# The daemon's adapters.  pass.c is also what `pcitopod apply` runs.
+pcitopod_SOURCES += tools/pcitopod/pass.h tools/pcitopod/pass.c
+if HAVE_SYSTEMD
+pcitopod_SOURCES += tools/pcitopod/daemon.c tools/pcitopod/sysfs_watch.c tools/pcitopod/journal.c
+endif

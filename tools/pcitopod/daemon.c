@@ -1,0 +1,332 @@
+/*
+ * daemon.c - `pcitopod run`: one sd-event loop with four kinds of source
+ * (the uevent socket, SIGTERM/SIGINT, SIGHUP, one CLOCK_MONOTONIC timer),
+ * all deciding through the pure scheduler (sched.c).  A pass runs to
+ * completion inside a single dispatch, so SIGTERM is handled only between
+ * passes: never between removing a bridge from Xen and adding it back.
+ *
+ * sd_notify: READY=1 once the start-up pass has finished without error
+ * (so units ordered after this one - xendomains - start on a repaired
+ * registry); STATUS= after every pass; the watchdog through
+ * sd_event_set_watchdog().  Without a notify socket (the testbed's
+ * initramfs) sd_notify() is a no-op.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "pass.h"
+
+#define DEFAULT_CONFIG      SYSCONFDIR "/pcitopod.conf"
+#define DEFAULT_STATUS_FILE RUNSTATEDIR "/pcitopod/status.json"
+#define TIMER_ACCURACY_USEC (10 * PT_USEC_PER_MSEC)
+
+struct daemon {
+    const struct pt_options *o;
+    struct pt_daemon_conf conf;
+    struct pt_pass_opts popts;
+    const char *status_file;
+    sd_event *e;
+    sd_event_source *timer;
+    struct pt_watch *watch;
+    struct pt_sched sched;
+    unsigned long passes;
+    bool ready;
+    unsigned long long last_findings_hash; /* of the last pass's findings, to stay quiet on repeats */
+    bool have_last_findings;
+};
+
+static uint64_t now_usec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * PT_USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* FNV-1a over the report's findings (as JSON): "the same findings as last time". */
+static unsigned long long findings_hash(const struct pt_report *r)
+{
+    unsigned long long h = 1469598103934665603ULL;
+    char *buf = NULL;
+
+    if ( !r || pt_report_to_json(r, false, &buf, NULL) )
+        return 0;
+    for ( const char *c = buf; *c; c++ )
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    free(buf);
+    return h;
+}
+
+static void rearm(struct daemon *d)
+{
+    uint64_t next = pt_sched_next(&d->sched);
+    int rc;
+
+    if ( next == PT_SCHED_IDLE )
+    {
+        /* Idle: no timer at all, only the watchdog wakes us. */
+        sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+        return;
+    }
+    rc = sd_event_source_set_time(d->timer, next ? next : 1);
+    if ( rc >= 0 )
+        rc = sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+    if ( rc < 0 )
+        pt_jlog(LOG_ERR, NULL, NULL, NULL, NULL, "cannot arm the pass timer: %s", strerror(-rc));
+}
+
+static void status_line(const struct pt_pass *p, char *buf, size_t len)
+{
+    const struct pt_report *r = pt_pass_report(p);
+    size_t left = r ? pt_report_inconsistent(r) : 0;
+    size_t found = p->have_before ? pt_report_inconsistent(&p->before) : 0;
+
+    switch ( p->result )
+    {
+    case PT_RESULT_ERROR:
+        snprintf(buf, len, "error: %s", p->error ? p->error : "unknown");
+        break;
+    case PT_RESULT_DRY_RUN:
+        snprintf(buf, len, "dry run: %zu finding%s, %zu op%s planned", left, left == 1 ? "" : "s",
+                 p->plan.n, p->plan.n == 1 ? "" : "s");
+        break;
+    case PT_RESULT_CONSISTENT:
+        if ( p->done )
+            snprintf(buf, len, "consistent: %zu finding%s, %zu op%s applied", found,
+                     found == 1 ? "" : "s", p->done, p->done == 1 ? "" : "s");
+        else
+            snprintf(buf, len, "consistent");
+        break;
+    default:
+        snprintf(buf, len, "inconsistent: %zu finding%s, %zu op%s applied%s%s", left,
+                 left == 1 ? "" : "s", p->done, p->done == 1 ? "" : "s",
+                 p->held_back ? ", held back: " : "", p->held_back ? p->held_back : "");
+    }
+}
+
+static void run_pass(struct daemon *d, uint64_t start)
+{
+    enum pt_trigger why = pt_sched_pass_begin(&d->sched, start);
+    struct pt_pass p;
+    struct pt_status st;
+    unsigned long long h;
+    bool repeat;
+    char line[512];
+    int rc;
+
+    d->passes++;
+    pt_jlog(LOG_DEBUG, NULL, NULL, NULL, NULL, "pass %lu (%s) starts", d->passes, pt_trigger_name(why));
+    pt_pass_run(&d->popts, &p);
+    pt_sched_pass_end(&d->sched, now_usec(), p.failed);
+
+    h = p.have_before ? findings_hash(&p.before) : 0;
+    repeat = d->have_last_findings && h == d->last_findings_hash && p.have_before;
+    d->last_findings_hash = h;
+    d->have_last_findings = p.have_before;
+    pt_jlog_pass(&p, d->passes, why, repeat,
+                 d->sched.retry ? (double)d->sched.backoff / PT_USEC_PER_SEC : 0);
+
+    st = (struct pt_status){
+        .time = (long long)time(NULL), .pid = (long)getpid(), .pass = d->passes, .trigger = why,
+        .result = p.result, .have_view = p.have_view, .source = p.source, .hv = p.hv,
+        .ops_planned = p.have_plan ? p.plan.n : 0, .ops_done = p.done, .error = p.error,
+        .plan = p.have_plan ? &p.plan : NULL, .report = pt_pass_report(&p),
+    };
+    rc = pt_status_write(d->status_file, &st);
+    if ( rc )
+        pt_jlog(LOG_ERR, NULL, NULL, NULL, NULL, "cannot write the status file %s: %s",
+                d->status_file, strerror(-rc));
+
+    status_line(&p, line, sizeof(line));
+    if ( !d->ready && p.result != PT_RESULT_ERROR )
+    {
+        d->ready = true;
+        sd_notifyf(false, "READY=1\nSTATUS=%s", line);
+        pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL, "ready after the start-up pass: %s", line);
+    }
+    else
+        sd_notifyf(false, "STATUS=%s%s", d->ready ? "" : "not ready, start-up pass failed: ", line);
+    pt_pass_free(&p);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct daemon *d = userdata;
+    uint64_t now = now_usec();
+
+    if ( pt_sched_due(&d->sched, now, NULL) )
+        run_pass(d, now);
+    rearm(d);
+    return 0;
+}
+
+static void on_uevent(void *userdata, const struct pt_uevent *ev)
+{
+    struct daemon *d = userdata;
+
+    if ( ev )
+        pt_sched_event(&d->sched, now_usec());
+    else
+        pt_sched_overflow(&d->sched, now_usec());
+    rearm(d);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+    struct daemon *d = userdata;
+
+    pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL, "SIGHUP: a full pass now");
+    pt_sched_sighup(&d->sched, now_usec());
+    rearm(d);
+    return 0;
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+    struct daemon *d = userdata;
+
+    /* Only ever dispatched between passes: a pass never yields to the loop. */
+    pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL, "%s: stopping", strsignal((int)si->ssi_signo));
+    sd_notify(false, "STOPPING=1");
+    return sd_event_exit(d->e, 0);
+}
+
+/* Parses a numeric option of the command line into *out; -EINVAL with a message. */
+static int opt_uint(const char *name, const char *val, unsigned min, unsigned max, unsigned *out)
+{
+    char *end;
+    unsigned long x;
+
+    if ( !val )
+        return 0;
+    errno = 0;
+    x = strtoul(val, &end, 10);
+    if ( errno || !*val || *end || val[0] == '-' || x < min || x > max )
+    {
+        fprintf(stderr, "pcitopod run: --%s '%s': expected a whole number from %u to %u\n",
+                name, val, min, max);
+        return -EINVAL;
+    }
+    *out = (unsigned)x;
+    return 0;
+}
+
+/* The configuration: defaults, then the file, then the command line. */
+static int load_conf(struct daemon *d)
+{
+    const struct pt_options *o = d->o;
+    struct pt_errlog log = { 0 };
+    int rc;
+
+    pt_conf_defaults(&d->conf);
+    rc = pt_conf_load(o->config ? o->config : DEFAULT_CONFIG, o->config != NULL, &d->conf, &log);
+    if ( !rc )
+        rc = opt_uint("settle-ms", o->settle_ms, 0, 600000, &d->conf.settle_ms);
+    if ( !rc )
+        rc = opt_uint("max-delay-ms", o->max_delay_ms, 0, 3600000, &d->conf.max_delay_ms);
+    if ( !rc )
+        rc = opt_uint("resync-minutes", o->resync_minutes, 0, 10080, &d->conf.resync_minutes);
+    if ( !rc )
+    {
+        if ( o->dry_run )
+            d->conf.dry_run = true;
+        if ( o->policy.requarantine )
+            d->conf.requarantine = true;
+        if ( o->verbose )
+            d->conf.log_level = PT_SEV_DEBUG;
+        else if ( o->quiet )
+            d->conf.log_level = PT_SEV_WARN;
+        rc = pt_conf_check(&d->conf, "the configuration and command line", &log);
+    }
+    pt_errlog_print(&log, stderr, PT_SEV_WARN);
+    pt_errlog_free(&log);
+    return rc;
+}
+
+int pt_cmd_run(const struct pt_options *o)
+{
+    struct daemon d = { .o = o };
+    struct pt_sched_conf sc;
+    struct pt_errlog log = { 0 };
+    sigset_t mask;
+    int rc;
+
+    if ( load_conf(&d) )
+        return PT_EXIT_ERROR;
+    pt_jlog_init(d.conf.log_level);
+    d.status_file = o->status_file ? o->status_file : DEFAULT_STATUS_FILE;
+    d.popts = (struct pt_pass_opts){
+        .sysfs_root = o->sysfs_root, .xen_sim = o->xen_sim, .dry_run = d.conf.dry_run,
+        /* The simulator has its own state file; the hypervisor is what libxl guards. */
+        .lock = !o->xen_sim && !d.conf.dry_run,
+        .stock_report_only = d.conf.stock_mode == PT_STOCK_REPORT,
+        .policy = { .requarantine = d.conf.requarantine },
+    };
+    if ( !o->status_file && mkdir(RUNSTATEDIR "/pcitopod", 0755) < 0 && errno != EEXIST )
+        pt_jlog(LOG_WARNING, NULL, NULL, NULL, NULL, "cannot create %s: %s (the status file will fail)",
+                RUNSTATEDIR "/pcitopod", strerror(errno));
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+
+    rc = sd_event_default(&d.e);
+    if ( rc >= 0 )
+        rc = sd_event_add_signal(d.e, NULL, SIGTERM, on_exit_signal, &d);
+    if ( rc >= 0 )
+        rc = sd_event_add_signal(d.e, NULL, SIGINT, on_exit_signal, &d);
+    if ( rc >= 0 )
+        rc = sd_event_add_signal(d.e, NULL, SIGHUP, on_sighup, &d);
+    if ( rc >= 0 )
+        rc = sd_event_add_time(d.e, &d.timer, CLOCK_MONOTONIC, UINT64_MAX, TIMER_ACCURACY_USEC,
+                               on_timer, &d);
+    if ( rc >= 0 )
+        rc = sd_event_set_watchdog(d.e, true);
+    if ( rc < 0 )
+    {
+        pt_jlog(LOG_ERR, NULL, NULL, NULL, NULL, "cannot set up the event loop: %s", strerror(-rc));
+        goto out;
+    }
+    sd_event_source_set_description(d.timer, "pass-timer");
+
+    /* Watch before the start-up pass, so that nothing it misses is lost. */
+    rc = pt_watch_open(d.e, on_uevent, &d, &d.watch, &log);
+    pt_jlog_errlog(&log);
+    pt_errlog_free(&log);
+    if ( rc < 0 )
+        goto out;
+
+    pt_conf_sched(&d.conf, &sc);
+    pt_sched_init(&d.sched, &sc, now_usec());
+    pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL,
+            "started: settle %u ms, max delay %u ms, resync %s%u min, retry up to %u s, %s%s, stock mode %s",
+            d.conf.settle_ms, d.conf.max_delay_ms, d.conf.resync_minutes ? "every " : "off (",
+            d.conf.resync_minutes, d.conf.retry_max_s, o->xen_sim ? "simulator " : "hypervisor",
+            o->xen_sim ? o->xen_sim : "", pt_stock_mode_name(d.conf.stock_mode));
+    if ( d.conf.dry_run )
+        pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL, "dry run: reporting only, nothing is applied");
+    rearm(&d);
+
+    rc = sd_event_loop(d.e);
+    if ( rc < 0 )
+        pt_jlog(LOG_ERR, NULL, NULL, NULL, NULL, "the event loop failed: %s", strerror(-rc));
+ out:
+    pt_watch_close(d.watch);
+    sd_event_source_disable_unref(d.timer);
+    sd_event_unref(d.e);
+    return rc < 0 ? PT_EXIT_ERROR : 0;
+}

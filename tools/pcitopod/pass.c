@@ -1,0 +1,190 @@
+/*
+ * pass.c - one full pass: the whole of "see, decide, act, check" under the
+ * lock, shared by the daemon and `pcitopod apply`.  It never reports a
+ * success it did not observe: after applying it reads Xen's view again and
+ * diffs, and that is the result.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pass.h"
+
+/* The first error message logged so far, copied; NULL when none. */
+static char *first_error(const struct pt_errlog *log)
+{
+    for ( size_t i = 0; i < log->n; i++ )
+        if ( log->msgs[i].sev == PT_SEV_ERROR )
+            return strdup(log->msgs[i].text);
+    return NULL;
+}
+
+static void set_error(struct pt_pass *p, int err)
+{
+    if ( !p->err )
+        p->err = err;
+}
+
+int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
+{
+    struct pt_topo topo = { 0 };
+    struct pt_xview view = { 0 }, now = { 0 };
+    struct pt_backend *b = NULL;
+    int lock = -1, rc;
+    const struct pt_report *final;
+
+    memset(p, 0, sizeof(*p));
+    if ( o->lock )
+    {
+        lock = pt_lock_exclusive(&p->log);
+        if ( lock < 0 )
+        {
+            set_error(p, lock);
+            goto out;
+        }
+    }
+
+    rc = pt_scan_sysfs(o->sysfs_root, &topo, &p->log);
+    if ( rc )
+    {
+        pt_log(&p->log, PT_SEV_ERROR, "cannot scan dom0's PCI topology under %s: %s",
+               o->sysfs_root, strerror(-rc));
+        set_error(p, rc);
+        goto out;
+    }
+    p->scan_incomplete = p->log.nerrors > 0 || topo.nunreadable > 0;
+
+    rc = o->xen_sim ? pt_backend_sim_open(o->xen_sim, o->sysfs_root, &b, &p->log)
+                    : pt_backend_xen_open(&b, &p->log);
+    if ( !rc )
+    {
+        rc = b->ops->read_view(b, &topo, &view, &p->log);
+        if ( rc )
+            pt_log(&p->log, PT_SEV_ERROR, "cannot read Xen's PCI registry (%s): %s",
+                   b->ops->name, strerror(-rc));
+    }
+    if ( rc )
+    {
+        set_error(p, rc);
+        goto out;
+    }
+    p->have_view = true;
+    p->source = view.source;
+    p->hv = view.hv;
+
+    rc = pt_diff(&topo, &view, &o->policy, &p->before);
+    if ( !rc )
+    {
+        p->have_before = true;
+        rc = pt_plan_build(&topo, &view, &o->policy, &p->plan, &p->log);
+    }
+    if ( rc )
+    {
+        pt_log(&p->log, PT_SEV_ERROR, "cannot compare or plan: %s", strerror(-rc));
+        set_error(p, rc);
+        goto out;
+    }
+    p->have_plan = true;
+
+    if ( !p->plan.n )
+        goto judge;
+    if ( p->scan_incomplete )
+    {
+        p->held_back = "part of dom0's topology could not be read, a plan on it could remove devices that exist";
+        pt_log(&p->log, PT_SEV_ERROR, "not applying %zu operation%s: %s", p->plan.n,
+               p->plan.n == 1 ? "" : "s", p->held_back);
+        goto judge;
+    }
+    if ( o->dry_run )
+    {
+        p->held_back = "dry run";
+        goto judge;
+    }
+    if ( o->stock_report_only && view.source == PT_SOURCE_STOCK )
+    {
+        p->held_back = "stock_mode = report and this hypervisor has no XEN_SYSCTL_pci_topology";
+        goto judge;
+    }
+
+    p->applied = true;
+    rc = pt_apply_plan(b, &p->plan, &p->done, &p->log);
+    if ( rc )
+        set_error(p, rc);
+    if ( b->ops->commit )
+    {
+        rc = b->ops->commit(b, &p->log);
+        if ( rc )
+            set_error(p, rc);
+    }
+    /* Never report success we did not observe: read Xen again. */
+    rc = b->ops->read_view(b, &topo, &now, &p->log);
+    if ( !rc )
+        rc = pt_diff(&topo, &now, &o->policy, &p->after);
+    if ( rc )
+    {
+        pt_log(&p->log, PT_SEV_ERROR, "cannot read Xen's registry after applying: %s", strerror(-rc));
+        set_error(p, rc);
+    }
+    else
+        p->have_after = true;
+
+ judge:
+    final = pt_pass_report(p);
+    if ( p->err || p->scan_incomplete )
+        p->result = PT_RESULT_ERROR;
+    else if ( final && pt_report_inconsistent(final) )
+        p->result = o->dry_run && p->held_back ? PT_RESULT_DRY_RUN : PT_RESULT_INCONSISTENT;
+    else
+        p->result = PT_RESULT_CONSISTENT;
+    /* Linux may have raced the repair (facts §5): re-plan on a fresh view. */
+    p->failed = p->result == PT_RESULT_ERROR ||
+                (p->applied && p->result == PT_RESULT_INCONSISTENT);
+ out:
+    if ( p->err && p->result != PT_RESULT_ERROR )
+    {
+        p->result = PT_RESULT_ERROR;
+        p->failed = true;
+    }
+    if ( p->result == PT_RESULT_ERROR && !p->error )
+    {
+        p->error = first_error(&p->log);
+        if ( !p->error && p->err )
+            p->error = strdup(strerror(-p->err));
+        if ( !p->error && p->scan_incomplete )
+            p->error = strdup("part of dom0's topology could not be read");
+    }
+    pt_backend_close(b);
+    pt_unlock(lock);
+    pt_xview_free(&now);
+    pt_xview_free(&view);
+    pt_topo_free(&topo);
+    return p->err;
+}
+
+const struct pt_report *pt_pass_report(const struct pt_pass *p)
+{
+    return p->have_after ? &p->after : p->have_before ? &p->before : NULL;
+}
+
+void pt_pass_free(struct pt_pass *p)
+{
+    pt_report_free(&p->before);
+    pt_report_free(&p->after);
+    pt_plan_free(&p->plan);
+    pt_errlog_free(&p->log);
+    free(p->error);
+    memset(p, 0, sizeof(*p));
+}
+
+#ifndef HAVE_SYSTEMD
+int pt_cmd_run(const struct pt_options *o)
+{
+    (void)o;
+    fprintf(stderr, "pcitopod run: this pcitopod was built without libsystemd, so the daemon is "
+                    "left out; use 'pcitopod apply' (e.g. from a timer), or rebuild with libsystemd-dev\n");
+    return PT_EXIT_ERROR;
+}
+#endif
