@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pcitopod.h"
+#include "daemon.h"
 
 struct session {
     struct pt_topo topo;
@@ -359,9 +360,11 @@ int pt_cmd_xen_view(const struct pt_options *o)
 
 int pt_cmd_status(const struct pt_options *o)
 {
-    const char *file = RUNSTATEDIR "/pcitopod/status.json";
+    const char *file = o->status_file ? o->status_file : RUNSTATEDIR "/pcitopod/status.json";
+    struct pt_errlog log = { 0 };
     char *buf = NULL;
-    int rc = pt_read_file(file, &buf, NULL);
+    size_t len = 0;
+    int rc = pt_read_file(file, &buf, &len);
 
     if ( rc )
     {
@@ -369,7 +372,18 @@ int pt_cmd_status(const struct pt_options *o)
                 file, strerror(-rc));
         return PT_EXIT_ERROR;
     }
-    fputs(buf, stdout);
+    if ( o->json )
+    {
+        fputs(buf, stdout);
+        if ( len && buf[len - 1] != '\n' )
+            fputc('\n', stdout);
+    }
+    else if ( (rc = pt_status_print(buf, len, stdout, &log)) )
+    {
+        fprintf(stderr, "pcitopod status: %s: %s\n", file,
+                log.n ? log.msgs[0].text : strerror(-rc));
+    }
+    pt_errlog_free(&log);
     free(buf);
-    return 0;
+    return rc ? PT_EXIT_ERROR : 0;
 }

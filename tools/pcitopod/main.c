@@ -39,8 +39,10 @@ const struct pt_command pt_commands[] = {
       "Print Xen's PCI registry as pcitopod sees it: devices with type, recorded bus "
       "range, owner and flags, and each segment's bus2bridge table "
       "(--json: a pcitopod-xen-view/1 document)." },
-    { "status", pt_cmd_status, "[--json]",
-      "Show the daemon's last pass (" RUNSTATEDIR "/pcitopod/status.json)." },
+    { "status", pt_cmd_status, "[--json] [--status-file FILE]",
+      "Show the daemon's last pass (" RUNSTATEDIR "/pcitopod/status.json): when, why, the "
+      "result, operations applied, blocked devices and findings; --json prints the "
+      "pcitopod-status/1 document itself." },
     { NULL, NULL, NULL, NULL },
 };
 
