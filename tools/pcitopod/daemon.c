@@ -312,11 +312,18 @@ int pt_cmd_run(const struct pt_options *o)
 
     pt_conf_sched(&d.conf, &sc);
     pt_sched_init(&d.sched, &sc, now_usec());
-    pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL,
-            "started: settle %u ms, max delay %u ms, resync %s%u min, retry up to %u s, %s%s, stock mode %s",
-            d.conf.settle_ms, d.conf.max_delay_ms, d.conf.resync_minutes ? "every " : "off (",
-            d.conf.resync_minutes, d.conf.retry_max_s, o->xen_sim ? "simulator " : "hypervisor",
-            o->xen_sim ? o->xen_sim : "", pt_stock_mode_name(d.conf.stock_mode));
+    {
+        char resync[32] = "off";
+
+        if ( d.conf.resync_minutes )
+            snprintf(resync, sizeof(resync), "every %u min", d.conf.resync_minutes);
+        pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL,
+                "started: settle %u ms, max delay %u ms, resync %s, retry back-off up to %u s, "
+                "%s%s, stock mode %s",
+                d.conf.settle_ms, d.conf.max_delay_ms, resync, d.conf.retry_max_s,
+                o->xen_sim ? "simulator " : "the hypervisor", o->xen_sim ? o->xen_sim : "",
+                pt_stock_mode_name(d.conf.stock_mode));
+    }
     if ( d.conf.dry_run )
         pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL, "dry run: reporting only, nothing is applied");
     rearm(&d);
