@@ -1113,6 +1113,25 @@ static int boot(struct lx *lx, enum pt_hv_model hv)
     return 0;
 }
 
+/* Devices dom0 would not show as they are: unknown to it, or not answering at their BDF. */
+static unsigned lx_incoherent(struct lx *lx)
+{
+    size_t n;
+    struct fx_dev **v = all_devices(lx->h->tree, &n);
+    unsigned bad = 0;
+    char sb[PT_SBDF_STRLEN];
+
+    for ( size_t i = 0; i < n; i++ )
+        if ( !is_known(lx, v[i]) || fx_find(lx->h->tree, fx_sbdf(v[i])) != v[i] )
+        {
+            trace(lx, "incoherent: %s %s (known %d)", pt_sbdf_fmt(fx_sbdf(v[i]), sb),
+                  fx_kind_name(v[i]->kind), is_known(lx, v[i]));
+            bad++;
+        }
+    free(v);
+    return bad;
+}
+
 static void lx_init(struct lx *lx, struct hist *h, unsigned seed, FILE *tr)
 {
     memset(lx, 0, sizeof(*lx));
@@ -1176,6 +1195,7 @@ int hist_run(unsigned seed, enum pt_hv_model hv, const struct hist_opts *o, stru
         else
             h->st.events[e]++;
     }
+    h->st.incoherent = lx_incoherent(&lx);
     if ( h->sim.crashed )
         r = -EFAULT;            /* a history must never crash the stock model */
  out:

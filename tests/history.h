@@ -62,6 +62,7 @@ struct hist_stats {
     unsigned events[HIST_EV__COUNT];    /* events that happened */
     unsigned skipped;       /* events that were not possible (no room, owner-less on stock) */
     unsigned self_range;    /* bridges recorded with a range holding their own bus (the seed) */
+    unsigned incoherent;    /* devices of the final tree dom0 does not know or cannot reach: 0 */
 };
 
 struct hist {

@@ -640,6 +640,8 @@ static void test_random_histories(const char *dir, struct totals *tot)
             CHECKF(r == 0, "%s: hist_run: %d", who, r);
             if ( r == 0 )
             {
+                CHECKF(h.st.incoherent == 0, "%s: %u devices of dom0's tree are not what dom0 knows",
+                       who, h.st.incoherent);
                 if ( check_history(who, &h, dir, &pol, tot) )
                     failed_seeds++;
                 tot->self_range += h.st.self_range;
