@@ -118,11 +118,13 @@ static int hw_read(const struct pt_sim *sim, pt_sbdf_t sbdf, struct pt_cfg_info 
         r = sim->hw.probe(sim->hw.ctx, sbdf, info);
     if ( r < 0 )
     {
-        memset(info, 0xff, sizeof(*info));
-        info->xen_type = PT_TYPE_UNKNOWN;   /* class 0xffff */
-        info->phantom_stride = 0;
-        info->pcie_pos = 0;
-        info->sriov_pos = 0;
+        /* a master abort: every register reads all ones, pdev_type() says unknown */
+        memset(info, 0, sizeof(*info));
+        info->vendor = info->device = 0xffff;
+        info->class = 0xffffff;
+        info->header_type = 0xff;
+        info->reg_pri = info->reg_sec = info->reg_sub = 0xff;
+        info->xen_type = PT_TYPE_UNKNOWN;
         return -ENODEV;
     }
     return 0;
