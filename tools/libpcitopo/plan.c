@@ -25,6 +25,24 @@
 
 #include "pcitopo.h"
 
+/*
+ * What simulating an earlier attempt taught: a device Xen would refuse
+ * (left alone), or a bridge whose re-registration for bus2bridge's sake
+ * repairs nothing on stock Xen (futile: not re-registered for that).
+ */
+struct pin {
+    pt_sbdf_t sbdf;
+    bool futile;
+    char reason[160];
+};
+
+/* A bridge re-registered because a bus below it maps wrongly (stock only). */
+struct b2b_root {
+    pt_sbdf_t bridge;
+    uint16_t seg;
+    uint8_t bus;
+};
+
 /* Per Xen entry and per dom0 device state while planning. */
 struct xent {
     const struct pt_xdev *x;
@@ -50,7 +68,38 @@ struct planner {
     struct xent *xe;            /* sorted by sbdf (segments are sorted) */
     size_t nx;
     struct dent *de;            /* parallel to dom0->devs */
+    struct pin *pins;           /* learnt from simulated attempts */
+    size_t npins, cappins;
+    struct b2b_root *b2b_roots; /* this attempt's bus2bridge-driven roots */
+    size_t nb2b, capb2b;
 };
+
+static bool is_futile(const struct planner *p, pt_sbdf_t sbdf)
+{
+    for ( size_t k = 0; k < p->npins; k++ )
+        if ( p->pins[k].futile && p->pins[k].sbdf == sbdf )
+            return true;
+    return false;
+}
+
+static int add_pin(struct planner *p, pt_sbdf_t sbdf, bool futile, const char *reason)
+{
+    if ( p->npins == p->cappins )
+    {
+        size_t ncap = p->cappins ? p->cappins * 2 : 8;
+        struct pin *np = realloc(p->pins, ncap * sizeof(*np));
+
+        if ( !np )
+            return -ENOMEM;
+        p->pins = np;
+        p->cappins = ncap;
+    }
+    p->pins[p->npins].sbdf = sbdf;
+    p->pins[p->npins].futile = futile;
+    snprintf(p->pins[p->npins].reason, sizeof(p->pins[p->npins].reason), "%s", reason);
+    p->npins++;
+    return 0;
+}
 
 static ssize_t xindex(const struct planner *p, pt_sbdf_t sbdf)
 {
@@ -310,12 +359,31 @@ static int seed_from_report(struct planner *p, const struct pt_report *r)
              * removed: re-register the bridge dom0 has upstream of the bus. */
             struct pt_b2b_entry want[256];
 
+            pt_sbdf_t y;
+
             if ( p->xen->hv != PT_HV_STOCK )
                 break;
             pt_expected_b2b(p->dom0, PT_SEG(fi->sbdf), want);
-            if ( want[fi->bus].map )
-                mark_root(p, PT_SBDF(PT_SEG(fi->sbdf), want[fi->bus].bus, want[fi->bus].devfn),
-                          fi->kind);
+            if ( !want[fi->bus].map )
+                break;
+            y = PT_SBDF(PT_SEG(fi->sbdf), want[fi->bus].bus, want[fi->bus].devfn);
+            if ( is_futile(p, y) )
+                break;
+            if ( p->nb2b == p->capb2b )
+            {
+                size_t ncap = p->capb2b ? p->capb2b * 2 : 8;
+                struct b2b_root *nr = realloc(p->b2b_roots, ncap * sizeof(*nr));
+
+                if ( !nr )
+                    return -ENOMEM;
+                p->b2b_roots = nr;
+                p->capb2b = ncap;
+            }
+            p->b2b_roots[p->nb2b].bridge = y;
+            p->b2b_roots[p->nb2b].seg = PT_SEG(fi->sbdf);
+            p->b2b_roots[p->nb2b].bus = fi->bus;
+            p->nb2b++;
+            mark_root(p, y, fi->kind);
             break;
         }
         case PT_FIND_BLOCKED:
@@ -333,6 +401,25 @@ static int seed_from_report(struct planner *p, const struct pt_report *r)
         }
     }
     return 0;
+}
+
+static int pin(struct planner *p, ssize_t i, ssize_t j, pt_sbdf_t sbdf, int owner,
+               const char *reason);
+
+/* Pins what an earlier simulated attempt showed would fail. */
+static int apply_pins(struct planner *p)
+{
+    int rc = 0;
+
+    for ( size_t k = 0; k < p->npins && !rc; k++ )
+    {
+        ssize_t i = xindex(p, p->pins[k].sbdf), j = dindex(p, p->pins[k].sbdf);
+
+        if ( p->pins[k].futile )
+            continue;
+        rc = pin(p, i, j, p->pins[k].sbdf, i >= 0 ? p->xe[i].x->owner : 0, p->pins[k].reason);
+    }
+    return rc;
 }
 
 /* Drops every need of one entry/device and records why. */
@@ -402,10 +489,11 @@ static int resolve(struct planner *p)
             {
                 const struct pt_xdev *bx = p->xe[bad].x;
 
-                snprintf(msg, sizeof(msg), "%s sits behind it in Xen's registry and is %s",
+                snprintf(msg, sizeof(msg), "%s sits behind it in Xen's registry and %s",
                          pt_sbdf_fmt(bx->sbdf, sb),
-                         owner_removable(p, bx->owner) && !p->xe[bad].pinned
-                             ? "a PF with VFs enabled (re-registered only with SR-IOV disabled)"
+                         p->xe[bad].pinned ? "must be left alone (see its own entry)"
+                         : owner_removable(p, bx->owner)
+                             ? "is a PF with VFs enabled (re-registered only with SR-IOV disabled)"
                              : owner_reason(bx->owner, ob, sizeof(ob)));
                 rc = pin(p, i, j, e->x->sbdf, e->x->owner, msg);
                 changed = true;
@@ -635,6 +723,9 @@ static int emit_ops(struct planner *p)
 
 static int add_unrep(struct pt_plan *plan, uint16_t seg, uint8_t bus, const char *reason)
 {
+    for ( size_t i = 0; i < plan->nunrep; i++ )
+        if ( plan->unrep[i].seg == seg && plan->unrep[i].bus == bus )
+            return 0;
     if ( plan->nunrep == plan->capunrep )
     {
         size_t ncap = plan->capunrep ? plan->capunrep * 2 : 8;
@@ -651,6 +742,51 @@ static int add_unrep(struct pt_plan *plan, uint16_t seg, uint8_t bus, const char
     plan->unrep[plan->nunrep].bus = bus;
     plan->nunrep++;
     return 0;
+}
+
+/* True when the report still finds bus seg:bus wrong. */
+static bool bus_still_wrong(const struct pt_report *r, uint16_t seg, uint8_t bus)
+{
+    for ( size_t f = 0; f < r->n; f++ )
+        if ( (r->f[f].kind == PT_FIND_BUS2BRIDGE || r->f[f].kind == PT_FIND_CYCLE) &&
+             PT_SEG(r->f[f].sbdf) == seg && r->f[f].bus == bus )
+            return true;
+    return false;
+}
+
+/*
+ * Stock Xen: a bridge re-registered only because a bus below it maps
+ * wrongly, when the simulated plan leaves every such bus wrong (the chain
+ * runs into residue dom0 cannot clear), is churn: learn it as futile.
+ * Returns 1 when something was learnt (plan again), 0, or -errno.
+ */
+static int drop_futile_roots(struct planner *p, const struct pt_report *after)
+{
+    bool learnt = false;
+
+    for ( size_t k = 0; k < p->nb2b; k++ )
+    {
+        pt_sbdf_t y = p->b2b_roots[k].bridge;
+        bool helped = false;
+        char why[160], sb[PT_SBDF_STRLEN];
+        int rc;
+
+        if ( is_futile(p, y) )
+            continue;
+        for ( size_t m = 0; m < p->nb2b && !helped; m++ )
+            if ( p->b2b_roots[m].bridge == y &&
+                 !bus_still_wrong(after, p->b2b_roots[m].seg, p->b2b_roots[m].bus) )
+                helped = true;
+        if ( helped )
+            continue;
+        snprintf(why, sizeof(why), "re-registering %s cannot repair the buses below it on stock Xen",
+                 pt_sbdf_fmt(y, sb));
+        rc = add_pin(p, y, true, why);
+        if ( rc )
+            return rc;
+        learnt = true;
+    }
+    return learnt;
 }
 
 /*
@@ -678,18 +814,33 @@ static int predict_residue(struct planner *p)
     pt_errlog_free(&quiet);
     if ( rc )
     {
-        char sb[PT_SBDF_STRLEN];
+        /* Xen would refuse this operation (e.g. an add behind a looping
+         * bus2bridge chain gets -ENXIO): the caller plans again without it. */
+        char why[160];
 
-        pt_log(p->log, PT_SEV_WARN, "the plan's prediction stopped at op %zu (%s): %s",
-               done + 1, done < p->plan->n ? pt_sbdf_fmt(p->plan->ops[done].sbdf, sb) : "-",
-               strerror(-rc));
+        snprintf(why, sizeof(why),
+                 "Xen would refuse to %s it (%s in the simulated hypervisor), so it is left as it is",
+                 done < p->plan->n && p->plan->ops[done].op == PT_OP_REMOVE ? "remove" : "register",
+                 strerror(-rc));
         pt_sim_free(&sim);
-        return 0;
+        rc = add_pin(p, done < p->plan->n ? p->plan->ops[done].sbdf : 0, false, why);
+        return rc ? rc : 1;
     }
     rc = pt_diff(p->dom0, &sim.state, p->pol, &after);
     pt_sim_free(&sim);
     if ( rc )
         return rc;
+    rc = drop_futile_roots(p, &after);
+    if ( rc )
+    {
+        pt_report_free(&after);
+        return rc;
+    }
+    if ( rc > 0 )
+    {
+        pt_report_free(&after);
+        return 1;
+    }
     for ( size_t f = 0; f < after.n && !rc; f++ )
     {
         const struct pt_finding *fi = &after.f[f];
@@ -708,6 +859,33 @@ static int predict_residue(struct planner *p)
     return rc;
 }
 
+/* One attempt: the plan from the findings, the safety rules and the pins. */
+static int plan_once(struct planner *p, const struct pt_report *r)
+{
+    int rc;
+
+    p->nb2b = 0;
+    memset(p->xe, 0, p->nx * sizeof(*p->xe));
+    memset(p->de, 0, p->dom0->n * sizeof(*p->de));
+    for ( size_t s = 0, k = 0; s < p->xen->nsegs; s++ )
+        for ( size_t i = 0; i < p->xen->segs[s].n; i++ )
+            p->xe[k++].x = &p->xen->segs[s].devs[i];
+    compute_xdepth(p);
+    rc = seed_from_report(p, r);
+    if ( !rc )
+        rc = apply_pins(p);
+    if ( !rc )
+        rc = resolve(p);
+    if ( !rc )
+        rc = emit_ops(p);
+    if ( !rc && p->xen->source != PT_SOURCE_STOCK )
+        rc = predict_residue(p);
+    return rc;
+}
+
+/* How many times a plan is rebuilt around operations Xen would refuse. */
+#define PLAN_ATTEMPTS 16
+
 int pt_plan_build(const struct pt_topo *dom0, const struct pt_xview *xen,
                   const struct pt_policy *pol, struct pt_plan *out, struct pt_errlog *log)
 {
@@ -715,7 +893,7 @@ int pt_plan_build(const struct pt_topo *dom0, const struct pt_xview *xen,
     struct planner p = { .dom0 = dom0, .xen = xen, .pol = pol ? pol : &defaults,
                          .plan = out, .log = log };
     struct pt_report r;
-    size_t k = 0;
+    unsigned attempt = 0;
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -731,21 +909,31 @@ int pt_plan_build(const struct pt_topo *dom0, const struct pt_xview *xen,
         rc = -ENOMEM;
         goto out;
     }
-    for ( size_t s = 0; s < xen->nsegs; s++ )
-        for ( size_t i = 0; i < xen->segs[s].n; i++ )
-            p.xe[k++].x = &xen->segs[s].devs[i];
-
-    compute_xdepth(&p);
-    rc = seed_from_report(&p, &r);
-    if ( !rc )
-        rc = resolve(&p);
-    if ( !rc )
-        rc = emit_ops(&p);
-    if ( !rc && xen->source != PT_SOURCE_STOCK )
-        rc = predict_residue(&p);
+    /*
+     * A plan that Xen would stop half-way through is worse than none: it
+     * can leave a bridge's subtree unregistered.  So each plan is first run
+     * on a simulated copy of the registry; an operation that fails there
+     * pins its device (and with it any bridge whose repair needs it), and
+     * the plan is built again.
+     */
+    for ( ;; )
+    {
+        rc = plan_once(&p, &r);
+        if ( rc <= 0 )
+            break;
+        pt_plan_free(out);
+        if ( ++attempt == PLAN_ATTEMPTS )
+        {
+            pt_log(log, PT_SEV_ERROR, "no safe plan after %d attempts: not repairing", PLAN_ATTEMPTS);
+            rc = -EDEADLK;
+            break;
+        }
+    }
  out:
     free(p.xe);
     free(p.de);
+    free(p.pins);
+    free(p.b2b_roots);
     pt_report_free(&r);
     if ( rc )
         pt_plan_free(out);
