@@ -45,8 +45,9 @@
  * Errors: -EINVAL for a cursor above 0xffff (other than DONE) or for a
  * NULL 'devs' handle with a non-zero 'max_devs'; -EFAULT on a bad buffer
  * (the OUT fields are then not written back).  A cursor of DONE reports
- * no devices, only the flags and bus2bridge.  Access: the control domain (dummy XSM);
- * flask: xen2:pci_topology.
+ * no devices, only the flags and bus2bridge.
+ *
+ * Access: the control domain (dummy XSM); flask: xen2:pci_topology.
  */
 #define XEN_SYSCTL_PCI_TOPOLOGY_DONE      0xffffffffU
 
@@ -116,7 +117,8 @@ DEFINE_XEN_GUEST_HANDLE(xen_sysctl_pci_topology_b2b_t);
 struct xen_sysctl_pci_topology {
     uint16_t segment;       /* IN */
 #define _XEN_SYSCTL_PCI_TOPOLOGY_SEG_KNOWN 0
-#define XEN_SYSCTL_PCI_TOPOLOGY_SEG_KNOWN  (1U << _XEN_SYSCTL_PCI_TOPOLOGY_SEG_KNOWN)
+#define XEN_SYSCTL_PCI_TOPOLOGY_SEG_KNOWN \
+    (1U << _XEN_SYSCTL_PCI_TOPOLOGY_SEG_KNOWN)
     uint16_t flags;         /* OUT: XEN_SYSCTL_PCI_TOPOLOGY_* */
     uint32_t cursor;        /* IN: first bus << 8 | devfn; OUT: next or DONE */
     uint32_t max_devs;      /* IN: number of elements of 'devs' */
