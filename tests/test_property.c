@@ -221,8 +221,12 @@ static void set_del(struct sbdf_set *s, pt_sbdf_t x)
             s->v[i] = s->v[--s->n];
 }
 
+/* Set while the checker is tested on plans broken on purpose: count, do not fail. */
+static bool checker_quiet;
+
 #define ORDER_FAIL(...) do { \
-        CHECKF(0, __VA_ARGS__); \
+        if ( !checker_quiet ) \
+            CHECKF(0, __VA_ARGS__); \
         bad++; \
     } while ( 0 )
 
@@ -649,6 +653,91 @@ static void test_seed_case(const char *dir, struct totals *tot)
     hist_free(&h);
 }
 
+/* Runs the checker quietly on a copy of plan with ops[0..n) replaced; returns the violations. */
+static unsigned check_mutant(const struct pt_topo *t, const struct pt_xview *pre,
+                             const struct pt_plan *plan, const struct pt_op *ops, size_t n)
+{
+    struct pt_plan m = *plan;
+    unsigned bad;
+
+    m.ops = (struct pt_op *)ops;
+    m.n = n;
+    checker_quiet = true;
+    bad = check_order("mutant", t, pre, PT_HV_PATCHED, &(struct pt_policy){ 0 }, &m);
+    checker_quiet = false;
+    return bad;
+}
+
+/* The order checker must reject plans that break the rules (it is not a test that cannot fail). */
+static void test_checker_rejects(const char *dir)
+{
+    struct hist h;
+    struct pt_topo t = { 0 };
+    struct pt_errlog log = { 0 };
+    struct pt_plan plan = { 0 };
+    struct pt_op *ops;
+    size_t n, first_add = 0, bridge_rm = (size_t)-1;
+
+    CHECK_EQ_INT(hist_seed_case(PT_HV_PATCHED, NULL, &h), 0);
+    CHECK_EQ_INT(fx_write_sysfs(h.tree, dir), 0);
+    CHECK_EQ_INT(pt_scan_sysfs(dir, &t, &log), 0);
+    CHECK_EQ_INT(pt_plan_build(&t, &h.sim.state, NULL, &plan, &log), 0);
+    n = plan.n;
+    ops = calloc(n + 2, sizeof(*ops));
+    CHECK(ops && n >= 3);
+    if ( !ops || n < 3 )
+        goto out;
+    CHECK_EQ_INT(check_mutant(&t, &h.sim.state, &plan, plan.ops, n), 0);
+    while ( first_add < n && plan.ops[first_add].op != PT_OP_ADD )
+        first_add++;
+    for ( size_t i = 0; i < first_add; i++ )
+    {
+        const struct pt_xdev *x = pt_xview_find(&h.sim.state, plan.ops[i].sbdf);
+
+        if ( x && pt_type_is_bridge(x->type) && i > 0 )
+            bridge_rm = i;
+    }
+
+    /* an add before a removal */
+    CHECK(first_add > 0 && first_add < n);
+    memcpy(ops, plan.ops, n * sizeof(*ops));
+    ops[0] = plan.ops[first_add];
+    ops[first_add] = plan.ops[0];
+    CHECK(check_mutant(&t, &h.sim.state, &plan, ops, n) > 0);
+
+    /* a bridge removed before what sits behind it */
+    CHECK(bridge_rm != (size_t)-1);
+    if ( bridge_rm != (size_t)-1 )
+    {
+        memcpy(ops, plan.ops, n * sizeof(*ops));
+        memmove(&ops[1], &ops[0], bridge_rm * sizeof(*ops));
+        ops[0] = plan.ops[bridge_rm];
+        CHECK(check_mutant(&t, &h.sim.state, &plan, ops, n) > 0);
+    }
+
+    /* a device added before its bridge: drop the first add */
+    memcpy(ops, plan.ops, n * sizeof(*ops));
+    memmove(&ops[first_add], &ops[first_add + 1], (n - first_add - 1) * sizeof(*ops));
+    CHECK(check_mutant(&t, &h.sim.state, &plan, ops, n - 1) > 0);
+
+    /* a consistent device touched: the host bridge re-registered */
+    memcpy(ops + 1, plan.ops, n * sizeof(*ops));
+    ops[0] = (struct pt_op){ .op = PT_OP_REMOVE, .sbdf = PT_SBDF(0, 0, 0), .pxm = -1 };
+    ops[n + 1] = (struct pt_op){ .op = PT_OP_ADD, .sbdf = PT_SBDF(0, 0, 0), .pxm = -1 };
+    CHECK(check_mutant(&t, &h.sim.state, &plan, ops, n + 2) > 0);
+
+    /* a guest's device touched */
+    CHECK_EQ_INT(pt_sim_assign(&h.sim, PT_SBDF(0, 0, 0), 3), 0);
+    ops[n + 1] = (struct pt_op){ .op = PT_OP_ADD, .sbdf = PT_SBDF(0, 0, 0), .pxm = -1 };
+    CHECK(check_mutant(&t, &h.sim.state, &plan, ops + 1, n + 1) > 0);
+ out:
+    free(ops);
+    pt_plan_free(&plan);
+    pt_topo_free(&t);
+    pt_errlog_free(&log);
+    hist_free(&h);
+}
+
 /* The same seed gives the same history (failures must reproduce). */
 static void test_deterministic(void)
 {
@@ -719,6 +808,7 @@ int main(void)
         return 1;
     }
     test_deterministic();
+    test_checker_rejects(where);
     test_seed_case(where, &tot);
     test_random_histories(where, &tot);
 
