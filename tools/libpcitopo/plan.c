@@ -489,12 +489,11 @@ static int resolve(struct planner *p)
             {
                 const struct pt_xdev *bx = p->xe[bad].x;
 
-                snprintf(msg, sizeof(msg), "%s sits behind it in Xen's registry and %s",
-                         pt_sbdf_fmt(bx->sbdf, sb),
-                         p->xe[bad].pinned ? "must be left alone (see its own entry)"
-                         : owner_removable(p, bx->owner)
-                             ? "is a PF with VFs enabled (re-registered only with SR-IOV disabled)"
-                             : owner_reason(bx->owner, ob, sizeof(ob)));
+                snprintf(msg, sizeof(msg), "%s sits behind it in Xen's registry and %s%s",
+                         pt_sbdf_fmt(bx->sbdf, sb), owner_removable(p, bx->owner) ? "" : "is ",
+                         !owner_removable(p, bx->owner) ? owner_reason(bx->owner, ob, sizeof(ob))
+                         : p->xe[bad].pinned ? "must be left alone (see its own entry)"
+                         : "is a PF with VFs enabled (re-registered only with SR-IOV disabled)");
                 rc = pin(p, i, j, e->x->sbdf, e->x->owner, msg);
                 changed = true;
             }
