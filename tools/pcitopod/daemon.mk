@@ -26,3 +26,13 @@ pcitopod_SOURCES += tools/pcitopod/pass.h tools/pcitopod/pass.c
 if HAVE_SYSTEMD
 pcitopod_SOURCES += tools/pcitopod/daemon.c tools/pcitopod/sysfs_watch.c tools/pcitopod/journal.c
 endif
+
+# The systemd unit, with the installed path of the binary.
+systemdsystemunit_DATA = scripts/pcitopod.service
+scripts/pcitopod.service: $(top_srcdir)/scripts/pcitopod.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) scripts && sed -e 's|@sbindir[@]|$(sbindir)|g' $(top_srcdir)/scripts/pcitopod.service.in >$@.tmp && mv $@.tmp $@
+CLEANFILES = scripts/pcitopod.service
+
+dist_man_MANS += man/pcitopod.conf.5
+TESTS += tests/daemon.test
+EXTRA_DIST += scripts/pcitopod.service.in tests/daemon.test
