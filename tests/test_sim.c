@@ -345,6 +345,10 @@ static void test_vf_auto_adds_pf(void)
     vi.extfn = false;
     CHECK_EQ_INT(pt_sim_add(&sim, vf2, &vi), 0);
     CHECK(xd(&sim, vf2) && xd(&sim, vf2)->extfn);
+
+    /* 4.17 keeps no PF/VF links: a PF goes while its VFs stay */
+    CHECK_EQ_INT(pt_sim_remove(&sim, pf), 0);
+    CHECK(xd(&sim, pf) == NULL && xd(&sim, vf) && xd(&sim, vf)->physfn == pf);
     pt_sim_free(&sim);
 }
 
