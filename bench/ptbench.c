@@ -940,12 +940,15 @@ static int score_model(struct pt_sim *sim, const struct pt_topo *topo, struct pl
     {
         char sb[PT_SBDF_STRLEN];
 
-        tot->failed++;
-        fprintf(stderr, "ptbench: %s model: the plan failed on the simulator at op %zu of %zu (%s %s): %s\n",
-                pt_hv_name(sim->hv), done + 1, plan.n,
-                done < plan.n ? (plan.ops[done].op == PT_OP_REMOVE ? "remove" : "add") : "-",
-                done < plan.n ? pt_sbdf_fmt(plan.ops[done].sbdf, sb) : "-", strerror(-rc));
-        pt_errlog_print(&log, stderr, PT_SEV_WARN);
+        /* The first few in detail; the table counts them all. */
+        if ( tot->failed++ < 3 )
+        {
+            fprintf(stderr, "ptbench: %s model: the plan failed on the simulator at op %zu of %zu (%s %s): %s\n",
+                    pt_hv_name(sim->hv), done + 1, plan.n,
+                    done < plan.n ? (plan.ops[done].op == PT_OP_REMOVE ? "remove" : "add") : "-",
+                    done < plan.n ? pt_sbdf_fmt(plan.ops[done].sbdf, sb) : "-", strerror(-rc));
+            pt_errlog_print(&log, stderr, PT_SEV_WARN);
+        }
         rc = 0;
     }
     else if ( !pt_diff(topo, &sim->state, NULL, &after) )
