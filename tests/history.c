@@ -288,9 +288,8 @@ static unsigned lx_scan_bus(struct lx *lx, struct fx_dev *node, unsigned busnr, 
         }
         if ( (b->sec || b->sub) && !lx->assign && !bridge_broken(b, busnr) )
         {
-            unsigned cmax = lx_scan_bus(lx, b, b->sec, b->sub);
-
-            (void)cmax;
+            /* configured by firmware: scan the child bus in pass 0, keep the numbers */
+            lx_scan_bus(lx, b, b->sec, b->sub);
             if ( b->sub > max )
                 max = b->sub;
         }
