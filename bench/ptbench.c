@@ -1291,9 +1291,9 @@ static void print_summary(const struct options *o, const struct size_result *res
     printf("\n================================ SUMMARY ================================\n");
     if ( !o->no_speed )
     {
-        printf("%-9s %-9s %-9s %-11s %-10s %-10s %-10s %-10s %-9s %-9s\n", "devices", "check s",
-               "lspci s", "time ratio", "cpu ratio", "RSS ratio", "check KiB", "lspci KiB",
-               "chk us/d", "lsp us/d");
+        printf("%-9s %-9s %-9s %-11s %-10s %-10s %-10s %-10s %-9s %-9s %-9s\n", "devices",
+               "check s", "lspci s", "time ratio", "cpu ratio", "RSS ratio", "check KiB",
+               "lspci KiB", "chk us/d", "lsp us/d", "chk cpu us/d");
         for ( size_t i = 0; i < n; i++ )
         {
             char lb[32];
@@ -1303,14 +1303,16 @@ static void print_summary(const struct options *o, const struct size_result *res
                 printf("%-9s INVALID (see above)\n", row_label(&res[i], lb, sizeof(lb)));
                 continue;
             }
-            printf("%-9s %-9.4f %-9.4f %-11.2f %-10.2f %-10.2f %-10ld %-10ld %-9.2f %-9.2f\n",
+            printf("%-9s %-9.4f %-9.4f %-11.2f %-10.2f %-10.2f %-10ld %-10ld %-9.2f %-9.2f %-9.2f\n",
                    row_label(&res[i], lb, sizeof(lb)), res[i].pt_med, res[i].ls_med,
                    res[i].pt_med / res[i].ls_med,
                    res[i].ls_cpu > 0 ? res[i].pt_cpu / res[i].ls_cpu : 0.0,
                    (double)res[i].pt_rss / (double)res[i].ls_rss, res[i].pt_rss, res[i].ls_rss,
                    res[i].pt_med / (double)res[i].ndev * 1e6,
-                   res[i].ls_med / (double)res[i].ndev * 1e6);
+                   res[i].ls_med / (double)res[i].ndev * 1e6,
+                   res[i].pt_cpu / (double)res[i].ndev * 1e6);
         }
+        printf("(wall time suffers from whatever else runs on the machine; cpu time much less)\n");
     }
     if ( !o->no_plans )
     {
