@@ -10,5 +10,17 @@ tests_test_libxl_logic_CFLAGS = $(TEST_CFLAGS)
 tests_test_libxl_logic_LDADD = $(TEST_LIBS)
 TESTS += tests/test_libxl_logic
 
+# The XEN_SYSCTL_pci_topology reader shared by libxl and the daemon's Xen
+# backend: built here too, so that it compiles warning-free against the
+# installed Xen headers (and the daemon can link it).
+if HAVE_XEN
+noinst_LIBRARIES += libptxen.a
+libptxen_a_SOURCES = tools/libxl/pt_xen_sysctl.c tools/libxl/pt_xen_sysctl.h
+libptxen_a_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
+libptxen_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/pcitopod
+endif
+
 EXTRA_DIST += tools/libxl/libxl_pci_topo.c tools/libxl/libxl_pci_topo.h \
-	tools/libxl/pt_xen_sysctl.c tools/libxl/pt_xen_sysctl.h
+	tools/libxl/pt_xen_sysctl.c tools/libxl/pt_xen_sysctl.h \
+	tests/xen/libxl-check/run tests/xen/libxl-check/scenario.conf \
+	tests/xen/libxl-drift/run tests/xen/libxl-drift/scenario.conf
