@@ -1241,7 +1241,8 @@ static void print_speed(const struct options *o, const struct size_result *res, 
             continue;
         }
         printf("%7s | %8.4f %8.4f %6.2f | %8.4f %8.4f %6.2f | %9ld %9ld %6.2f | %8.2f %8.2f\n",
-               row_label(r, lb, sizeof(lb)), r->pt_med, r->ls_med, r->pt_med / r->ls_med, r->pt_cpu, r->ls_cpu,
+               row_label(r, lb, sizeof(lb)), r->pt_med, r->ls_med, r->pt_med / r->ls_med,
+               r->pt_cpu, r->ls_cpu,
                r->ls_cpu > 0 ? r->pt_cpu / r->ls_cpu : 0.0, r->pt_rss, r->ls_rss,
                (double)r->pt_rss / (double)r->ls_rss, r->pt_med / (double)r->ndev * 1e6,
                r->ls_med / (double)r->ndev * 1e6);
@@ -1278,6 +1279,8 @@ static void print_plans(const struct plan_tot tot[NFAMILIES][2])
            "renumbering with pci=assign-busses reporting each device as drivers/xen/pci.c does,\n"
            "then the PF drivers enabling SR-IOV; trees: fx_random (60-180 devices, every kind)\n"
            "and, every 4th seed, fx_gen (SR-IOV PFs with 32-128 VFs, switches, bridges).\n"
+           "\"no reservation\" is the control: firmware and Linux then number these trees alike\n"
+           "  (the VFs fit on their PF's bus), so nothing should be planned.\n"
            "\"random histories\": tests/history.h (hist_run, about 40 devices): boot as above\n"
            "  (assign-busses or not), then 2-9 random rescans, hot-plugs, unplugs, SR-IOV\n"
            "  changes, assignments to guests and owner-less entries.\n"
