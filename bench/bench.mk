@@ -26,3 +26,5 @@ bench: pcitopod$(EXEEXT) bench/ptbench$(EXEEXT)
 clean-bench:
 	-rm -f bench/ptbench$(EXEEXT)
 .PHONY: clean-bench
+
+EXTRA_DIST += bench/README.md
