@@ -141,11 +141,21 @@ static ssize_t dindex(const struct planner *p, pt_sbdf_t sbdf)
     return d ? d - p->dom0->devs : -1;
 }
 
-/* Same test as diff.c's: a recorded range that can be upstream of buses. */
-static bool xrange_valid(const struct pt_xdev *x)
+/*
+ * The buses Xen's record puts behind a bridge: its recorded range, clipped
+ * to the buses above its own.  A bridge reported before dom0 programmed it
+ * can be recorded over its own bus (the seed's 6 -> 06:00.0); the buses
+ * above it are still behind it as far as Xen knows, so its subtree leaves
+ * first.  (bus2bridge itself ignores such a range: diff.c, the patch.)
+ */
+static bool xrange_behind(const struct pt_xdev *x, unsigned *lo, unsigned *hi)
 {
-    return pt_type_is_bridge(x->type) && x->sec_bus > 0 && x->sec_bus <= x->sub_bus &&
-           x->sub_bus <= 255 && x->sec_bus > PT_BUS(x->sbdf);
+    if ( !pt_type_is_bridge(x->type) || x->sec_bus == PT_NO_RANGE || x->sub_bus == PT_NO_RANGE ||
+         x->sub_bus > 255 )
+        return false;
+    *lo = (unsigned)x->sec_bus > PT_BUS(x->sbdf) ? (unsigned)x->sec_bus : PT_BUS(x->sbdf) + 1u;
+    *hi = x->sub_bus;
+    return *lo <= *hi;
 }
 
 static bool owner_removable(const struct planner *p, int owner)
@@ -233,16 +243,17 @@ static ssize_t collect_subtree(struct planner *p, size_t root, bool *mark)
     {
         size_t i = stack[--sp];
         const struct pt_xdev *x = p->xe[i].x;
+        unsigned lo, hi;
         ssize_t dj;
 
         if ( i != root && bad < 0 && !subtree_member_ok(p, i) )
             bad = i;
-        if ( xrange_valid(x) )
+        if ( xrange_behind(x, &lo, &hi) )
         {
             uint16_t seg = PT_SEG(x->sbdf);
-            size_t k = xlower(p, PT_SBDF(seg, x->sec_bus, 0));
+            size_t k = xlower(p, PT_SBDF(seg, lo, 0));
 
-            for ( ; k < p->nx && p->xe[k].x->sbdf <= PT_SBDF(seg, x->sub_bus, 0xff); k++ )
+            for ( ; k < p->nx && p->xe[k].x->sbdf <= PT_SBDF(seg, hi, 0xff); k++ )
                 if ( !mark[k] )
                 {
                     mark[k] = true;
@@ -334,11 +345,15 @@ static int seed_from_report(struct planner *p, const struct pt_report *r)
             p->de[j].why = PT_FIND_MISSING;
             break;
         case PT_FIND_STALE:
+        {
+            unsigned lo, hi;
+
             p->xe[i].rm = true;
             p->xe[i].why = PT_FIND_STALE;
-            if ( xrange_valid(p->xe[i].x) )
+            if ( xrange_behind(p->xe[i].x, &lo, &hi) )
                 p->xe[i].root = true;
             break;
+        }
         case PT_FIND_MISMATCH:
             if ( fi->what & (PT_MIS_TYPE | PT_MIS_RANGE | PT_MIS_PHANTOM) )
             {
@@ -353,10 +368,11 @@ static int seed_from_report(struct planner *p, const struct pt_report *r)
             p->de[j].why = PT_FIND_MISMATCH;
             break;
         case PT_FIND_BUS2BRIDGE:
-        case PT_FIND_CYCLE:
         {
             /* Stock Xen rewrites bus2bridge only when a bridge is added or
-             * removed: re-register the bridge dom0 has upstream of the bus. */
+             * removed: re-register the bridge dom0 has upstream of the bus.
+             * (A cycle needs nothing of its own: a loop always passes a bus
+             * that maps wrongly, and that bus has its own finding.) */
             struct pt_b2b_entry want[256];
 
             pt_sbdf_t y;
@@ -541,41 +557,63 @@ static int resolve(struct planner *p)
 }
 
 /*
- * Depth in Xen's recorded hierarchy: an entry is behind a bridge when its
- * bus lies in the bridge's valid recorded range; as a valid range starts
- * above the bridge's own bus, the relation is acyclic and one pass in bus
- * order gives every entry 1 + the depth of the deepest bridge it is
- * behind.  A VF ranks below its PF.
+ * Depth in Xen's recorded hierarchy, for the removal order: an entry must
+ * rank below every bridge whose recorded buses hold it (xrange_behind) and
+ * a VF below its PF.  Both at once: Xen caches a pdev's type at its first
+ * add but overwrites its VF flags at every add, so one entry can be a
+ * bridge with devices behind it and a VF at the same time.
+ *
+ * A pass in bus order settles the bridge relation exactly (a bridge's
+ * recorded buses lie above its own), the VF pass then lifts VFs; repeat
+ * until nothing moves.  Garbage can make the two relations loop (a PF
+ * behind its own VF); the bound then keeps the order it has.
  */
 static void compute_xdepth(struct planner *p)
 {
     unsigned cover[256];
-    uint16_t seg = 0;
-    bool first = true;
 
     for ( size_t i = 0; i < p->nx; i++ )
+        p->xe[i].depth = 0;
+    for ( unsigned round = 0; round < 64; round++ )
     {
-        const struct pt_xdev *x = p->xe[i].x;
+        bool changed = false;
+        uint16_t seg = 0;
+        bool first = true;
 
-        if ( first || PT_SEG(x->sbdf) != seg )
+        for ( size_t i = 0; i < p->nx; i++ )
         {
-            memset(cover, 0, sizeof(cover));
-            seg = PT_SEG(x->sbdf);
-            first = false;
-        }
-        p->xe[i].depth = cover[PT_BUS(x->sbdf)];
-        if ( xrange_valid(x) )
-            for ( int b = x->sec_bus; b <= x->sub_bus; b++ )
-                if ( cover[b] < p->xe[i].depth + 1 )
-                    cover[b] = p->xe[i].depth + 1;
-    }
-    for ( size_t i = 0; i < p->nx; i++ )
-    {
-        const struct pt_xdev *x = p->xe[i].x;
-        ssize_t pf = x->virtfn && x->has_physfn ? xindex(p, x->physfn) : -1;
+            const struct pt_xdev *x = p->xe[i].x;
+            unsigned lo, hi;
 
-        if ( pf >= 0 && pf != (ssize_t)i && p->xe[i].depth <= p->xe[pf].depth )
-            p->xe[i].depth = p->xe[pf].depth + 1;
+            if ( first || PT_SEG(x->sbdf) != seg )
+            {
+                memset(cover, 0, sizeof(cover));
+                seg = PT_SEG(x->sbdf);
+                first = false;
+            }
+            if ( p->xe[i].depth < cover[PT_BUS(x->sbdf)] )
+            {
+                p->xe[i].depth = cover[PT_BUS(x->sbdf)];
+                changed = true;
+            }
+            if ( xrange_behind(x, &lo, &hi) )
+                for ( unsigned b = lo; b <= hi; b++ )
+                    if ( cover[b] < p->xe[i].depth + 1 )
+                        cover[b] = p->xe[i].depth + 1;
+        }
+        for ( size_t i = 0; i < p->nx; i++ )
+        {
+            const struct pt_xdev *x = p->xe[i].x;
+            ssize_t pf = x->virtfn && x->has_physfn ? xindex(p, x->physfn) : -1;
+
+            if ( pf >= 0 && pf != (ssize_t)i && p->xe[i].depth <= p->xe[pf].depth )
+            {
+                p->xe[i].depth = p->xe[pf].depth + 1;
+                changed = true;
+            }
+        }
+        if ( !changed )
+            break;
     }
 }
 
