@@ -28,6 +28,7 @@
 
 #define SEED_FIRST 1
 #define SEED_COUNT 300     /* PT_PROPERTY_SEEDS=N for longer runs */
+static unsigned seed_count = SEED_COUNT;
 
 static const char *const model_name[] = { [PT_HV_PATCHED] = "patched", [PT_HV_STOCK] = "stock" };
 
@@ -768,7 +769,10 @@ static void test_random_histories(const char *dir, struct totals *tot)
     const char *dumps = getenv("PT_PROPERTY_DUMPS");
 
     const char *nseeds = getenv("PT_PROPERTY_SEEDS");
-    unsigned count = nseeds && atoi(nseeds) > 0 ? (unsigned)atoi(nseeds) : SEED_COUNT;
+    unsigned count;
+
+    seed_count = nseeds && atoi(nseeds) > 0 ? (unsigned)atoi(nseeds) : SEED_COUNT;
+    count = seed_count;
 
     if ( dumps )
         dumps_left = (unsigned)atoi(dumps);
@@ -829,10 +833,10 @@ int main(void)
            tot.histories, tot.ops, tot.blocked, tot.self_range);
     printf("stock residue: %u unrepairable bus2bridge entries in %u of %u stock histories; "
            "%u stock applies stopped at an add the residue makes Xen refuse\n",
-           tot.residue, tot.with_residue, SEED_COUNT, tot.stopped);
+           tot.residue, tot.with_residue, seed_count, tot.stopped);
     printf("stock residue observed (plan run with failed adds ignored, as Linux does): "
            "%u bus2bridge/cycle entries (%u outside blocked bridges, in %u of %u histories)\n",
-           tot.observed_all, tot.observed, tot.with_observed, SEED_COUNT);
+           tot.observed_all, tot.observed, tot.with_observed, seed_count);
     printf("%u stock histories needed a second pass (owner-less entries blocking bridge repairs)\n",
            tot.second_pass);
     printf("events:");
