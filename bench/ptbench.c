@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,8 @@ static int run_cmd(char *const argv[], bool count, bool verbose, struct run *out
     if ( pid == 0 )
     {
         int null = open("/dev/null", O_WRONLY);
+
+        signal(SIGPIPE, SIG_DFL);
 
         if ( count )
         {
@@ -1508,6 +1511,8 @@ int main(int argc, char **argv)
     default:
         return 2;
     }
+    /* A launcher that died must give an error, not kill ptbench. */
+    signal(SIGPIPE, SIG_IGN);
     if ( !o.no_speed )
     {
         int req = -1, resp = -1;
