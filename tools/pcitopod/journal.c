@@ -148,6 +148,54 @@ void pt_jlog_errlog(const struct pt_errlog *log)
         pt_jlog(sev_prio(log->msgs[i].sev), NULL, NULL, NULL, NULL, "%s", log->msgs[i].text);
 }
 
+/* Warnings of the previous pass (hashes), to say a standing condition only once. */
+#define SEEN_MAX 64
+static unsigned long long seen[SEEN_MAX];
+static size_t nseen;
+
+static unsigned long long text_hash(const char *t)
+{
+    unsigned long long h = 1469598103934665603ULL;
+
+    for ( ; *t; t++ )
+        h = (h ^ (unsigned char)*t) * 1099511628211ULL;
+    return h;
+}
+
+/*
+ * Like pt_jlog_errlog, but an info or warning message that the previous
+ * pass logged too ("stock Xen: ... reported as unverified" on every pass)
+ * goes out at debug level.  Errors are always logged.
+ */
+static void errlog_quiet_repeats(const struct pt_errlog *log)
+{
+    unsigned long long now[SEEN_MAX];
+    size_t nnow = 0;
+
+    for ( size_t i = 0; i < log->n; i++ )
+    {
+        const struct pt_msg *m = &log->msgs[i];
+        int prio = sev_prio(m->sev);
+
+        if ( m->sev == PT_SEV_INFO || m->sev == PT_SEV_WARN )
+        {
+            unsigned long long h = text_hash(m->text);
+
+            for ( size_t j = 0; j < nseen; j++ )
+                if ( seen[j] == h )
+                {
+                    prio = LOG_DEBUG;
+                    break;
+                }
+            if ( nnow < SEEN_MAX )
+                now[nnow++] = h;
+        }
+        pt_jlog(prio, NULL, NULL, NULL, NULL, "%s", m->text);
+    }
+    memcpy(seen, now, nnow * sizeof(now[0]));
+    nseen = nnow;
+}
+
 static const char *op_verb(enum pt_op_kind k)
 {
     return k == PT_OP_REMOVE ? "removed" : k == PT_OP_ADD ? "added" : "quarantined";
@@ -161,7 +209,7 @@ void pt_jlog_pass(const struct pt_pass *p, unsigned long n, enum pt_trigger why,
     size_t left = now ? pt_report_inconsistent(now) : 0;
     bool quiet = p->result == PT_RESULT_CONSISTENT && !nfind && !p->done;
 
-    pt_jlog_errlog(&p->log);
+    errlog_quiet_repeats(&p->log);
     /* Findings: warnings the first time they are seen, debug while they persist unchanged. */
     for ( size_t i = 0; p->have_before && i < p->before.n; i++ )
     {
