@@ -1,1 +1,37 @@
-# testbed.mk - make check-xen (the real-Xen scenarios)
+# testbed.mk - make check-xen (the real-Xen scenarios), included by Makefile.am.
+#
+# `make check-xen` boots Xen 4.17 (Debian's, and Debian's source with
+# patches/xen-4.17 applied) with a Debian 6.1 dom0 under QEMU for every
+# scenario in tests/xen/, with this tree installed into the image.  See
+# scripts/testbed/check-xen for the knobs (PCITOPOD_XEN_FLAVOURS,
+# PCITOPOD_TESTBED_JOBS, PCITOPOD_CACHE, PCITOPOD_TESTBED_LOGS).
+
+TESTBED_DIST_FILES = \
+	scripts/testbed/lib.sh \
+	scripts/testbed/build-image \
+	scripts/testbed/init \
+	scripts/testbed/guest-init \
+	scripts/testbed/runner.py \
+	scripts/testbed/run-scenario \
+	scripts/testbed/stage-project \
+	scripts/testbed/stage-xen-tools \
+	scripts/testbed/check-xen \
+	scripts/demo
+
+XEN_SCENARIOS = boot assign-busses remove-rescan hotplug sriov passthrough \
+	null-remove-panic
+
+EXTRA_DIST += $(TESTBED_DIST_FILES) tests/xen/lib.sh \
+	tests/xen/boot/scenario.conf tests/xen/boot/run \
+	tests/xen/assign-busses/scenario.conf tests/xen/assign-busses/run \
+	tests/xen/remove-rescan/scenario.conf tests/xen/remove-rescan/run \
+	tests/xen/hotplug/scenario.conf tests/xen/hotplug/run tests/xen/hotplug/qmp \
+	tests/xen/sriov/scenario.conf tests/xen/sriov/run \
+	tests/xen/passthrough/scenario.conf tests/xen/passthrough/run \
+	tests/xen/null-remove-panic/scenario.conf tests/xen/null-remove-panic/run
+
+check-xen: all
+	PCITOPOD_BUILDDIR='$(abs_top_builddir)' \
+	  $(SHELL) $(srcdir)/scripts/testbed/check-xen $(XEN_SCENARIOS)
+
+.PHONY: check-xen
