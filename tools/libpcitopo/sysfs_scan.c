@@ -63,14 +63,77 @@ static ssize_t read_at(int dfd, const char *name, void *buf, size_t size)
 }
 
 /*
- * Reads config in one read(): all of it, except for a VF only the first
- * 256 bytes (a VF has no SR-IOV capability and VFs are the bulk of a big
- * host; on real hardware every config dword read is a device access).
- * Bytes read or -errno.
+ * Reads config as Linux's own tools do, not all 4096 bytes: on a real host
+ * every config dword is a device access (and in a PV dom0 possibly a trap),
+ * measured at ~28 ms for a whole PCIe function against ~0.5 ms for what
+ * follows.  The first 256 bytes in one read; then, unless it is a VF, the
+ * extended capability list header by header from 0x100 (pread of 4 bytes;
+ * a conventional function's file ends at 256 and the first pread returns
+ * 0), and the body of the capabilities the parser uses (SR-IOV, ARI).
+ * What is not read stays zero, so pt_cfg_parse() walks the same list.
+ * Bytes of config space covered (256, or 4096 with the extended list) or
+ * -errno.
  */
+#define EXT_CAP_ID_ARI    0x0e
+#define EXT_CAP_ID_SRIOV  0x10
+
+static ssize_t pread_full(int fd, void *buf, size_t size, off_t off)
+{
+    ssize_t r;
+
+    do
+        r = pread(fd, buf, size, off);
+    while ( r < 0 && errno == EINTR );
+    return r < 0 ? -errno : r;
+}
+
 static ssize_t read_config(int dfd, uint8_t *cfg, bool virtfn)
 {
-    return read_at(dfd, "config", cfg, virtfn ? PT_CFG_FULL_LEN : PT_CFG_EXT_LEN);
+    int fd = openat(dfd, "config", O_RDONLY | O_CLOEXEC);
+    ssize_t len, r;
+    unsigned pos = 0x100, hops = 0;
+
+    if ( fd < 0 )
+        return -errno;
+    memset(cfg, 0, PT_CFG_EXT_LEN);
+    len = pread_full(fd, cfg, PT_CFG_FULL_LEN, 0);
+    if ( len < PT_CFG_FULL_LEN || virtfn )
+        goto out;
+    /* Same bounds as the parser's walk: 4-byte aligned, inside, no loop. */
+    while ( pos >= 0x100 && pos <= PT_CFG_EXT_LEN - 4 && hops++ < (PT_CFG_EXT_LEN - 0x100) / 4 )
+    {
+        uint32_t hdr;
+        size_t body = 0;
+
+        r = pread_full(fd, cfg + pos, 4, pos);
+        if ( r < 4 )
+        {
+            if ( r < 0 && pos != 0x100 )
+                len = r;
+            break;
+        }
+        len = PT_CFG_EXT_LEN;
+        memcpy(&hdr, cfg + pos, 4);
+        if ( hdr == 0 || hdr == 0xffffffff )
+            break;
+        if ( (hdr & 0xffff) == EXT_CAP_ID_SRIOV )
+            body = 0x40;
+        else if ( (hdr & 0xffff) == EXT_CAP_ID_ARI )
+            body = 8;
+        if ( body && pos + body <= PT_CFG_EXT_LEN )
+        {
+            r = pread_full(fd, cfg + pos + 4, body - 4, pos + 4);
+            if ( r < 0 )
+            {
+                len = r;
+                break;
+            }
+        }
+        pos = (hdr >> 20) & 0xffc;
+    }
+ out:
+    close(fd);
+    return len;
 }
 
 /* Reads a small text attribute as a NUL-terminated string; -errno. */
@@ -544,15 +607,22 @@ int pt_sysfs_read_cfg(const char *sysfs_root, pt_sbdf_t sbdf,
     uint8_t cfg[PT_CFG_EXT_LEN];
     const char *why = NULL;
     ssize_t len;
-    int r;
+    int r, dfd;
 
     if ( !sysfs_root )
         sysfs_root = "/sys";
     pt_sbdf_fmt(sbdf, name);
-    if ( snprintf(path, sizeof(path), "%s/" DEVICES_DIR "/%s/config", sysfs_root, name) >=
+    if ( snprintf(path, sizeof(path), "%s/" DEVICES_DIR "/%s", sysfs_root, name) >=
          (int)sizeof(path) )
         return -ENAMETOOLONG;
-    len = read_at(AT_FDCWD, path, cfg, sizeof(cfg));
+    dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if ( dfd < 0 )
+        len = -errno;
+    else
+    {
+        len = read_config(dfd, cfg, false);
+        close(dfd);
+    }
     if ( len < 0 )
     {
         if ( len == -ENOENT || len == -ENOTDIR )
