@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pass.h"
 #include "pcitopod.h"
 #include "daemon.h"
 
@@ -189,86 +190,52 @@ static int output_apply_json(const struct pt_plan *p, size_t done, int err,
 
 int pt_cmd_apply(const struct pt_options *o)
 {
-    struct session s;
-    struct pt_plan p = { 0 };
-    struct pt_report after = { 0 };
-    struct pt_xview now = { 0 };
-    size_t done = 0;
-    int rc, err = 0, lock = -1, status;
-    bool have_after = false;
+    struct pt_pass_opts po = {
+        .sysfs_root = o->sysfs_root, .xen_sim = o->xen_sim, .dry_run = o->dry_run,
+        /* The simulator's state file is the caller's; the lock guards the hypervisor. */
+        .lock = !o->xen_sim && !o->dry_run, .policy = o->policy,
+    };
+    struct pt_pass p;
+    const struct pt_report *now;
+    int status;
 
-    rc = session_open(o, &s);
-    if ( !rc && s.scan_incomplete )
-    {
-        pt_log(&s.log, PT_SEV_ERROR,
-               "not applying: part of dom0's topology could not be read, a plan on it could remove devices that exist");
-        rc = -EIO;
-    }
-    if ( !rc && !o->xen_sim && !o->dry_run )
-    {
-        /* Re-read both views under the lock: the daemon may have repaired meanwhile. */
-        lock = pt_lock_exclusive(&s.log);
-        rc = lock < 0 ? lock : 0;
-    }
-    if ( !rc )
-        rc = pt_plan_build(&s.topo, &s.view, &o->policy, &p, &s.log);
-    if ( rc )
-    {
-        pt_unlock(lock);
-        session_close(o, &s);
-        return PT_EXIT_ERROR;
-    }
-    if ( o->dry_run )
-    {
-        status = output_plan(o, &p) ? PT_EXIT_ERROR : plan_status(&s, &p);
-        goto out;
-    }
-
-    err = pt_apply_plan(s.b, &p, &done, &s.log);
-    if ( s.b->ops->commit )
-    {
-        int crc = s.b->ops->commit(s.b, &s.log);
-
-        if ( !err )
-            err = crc;
-    }
-    /* Never report success we did not observe: read Xen again. */
-    rc = s.b->ops->read_view(s.b, &s.topo, &now, &s.log);
-    if ( !rc )
-        rc = pt_diff(&s.topo, &now, &o->policy, &after);
-    have_after = !rc;
-    if ( rc )
-        pt_log(&s.log, PT_SEV_ERROR, "cannot read Xen's registry after applying: %s",
-               strerror(-rc));
-
-    if ( o->json )
-        status = output_apply_json(&p, done, err, have_after ? &after : NULL);
+    pt_pass_run(&po, &p);
+    flush_log(o, &p.log);
+    now = pt_pass_report(&p);
+    if ( !p.have_plan )
+        status = PT_EXIT_ERROR;
+    else if ( o->dry_run )
+        status = output_plan(o, &p.plan) ? PT_EXIT_ERROR
+                 : p.scan_incomplete ? PT_EXIT_ERROR
+                 : p.plan.n || p.plan.nblocked || p.plan.nunrep ? PT_EXIT_INCONSISTENT
+                 : PT_EXIT_CONSISTENT;
     else
     {
-        status = 0;
-        printf("applied %zu of %zu operation%s%s\n", done, p.n, p.n == 1 ? "" : "s",
-               err ? " (stopped at the first failure, see below)" : "");
-        if ( p.n )
-            pt_plan_print(&p, stdout);
-        if ( have_after )
-        {
-            printf("Xen's registry now:\n");
-            pt_report_print(&after, stdout);
-        }
-    }
-    if ( !status )
-    {
-        if ( err || !have_after )
-            status = PT_EXIT_ERROR;
+        if ( o->json )
+            status = output_apply_json(&p.plan, p.done, p.err, now);
         else
-            status = report_status(&s, &after);
+        {
+            status = 0;
+            if ( p.held_back )
+                printf("not applied: %s\n", p.held_back);
+            else
+                printf("applied %zu of %zu operation%s%s\n", p.done, p.plan.n,
+                       p.plan.n == 1 ? "" : "s",
+                       p.err ? " (stopped at the first failure, see the errors)" : "");
+            if ( p.plan.n )
+                pt_plan_print(&p.plan, stdout);
+            if ( now )
+            {
+                printf("Xen's registry %s:\n", p.have_after ? "now" : "(unchanged)");
+                pt_report_print(now, stdout);
+            }
+        }
+        if ( !status )
+            status = p.result == PT_RESULT_ERROR || !now ? PT_EXIT_ERROR
+                     : pt_report_inconsistent(now) ? PT_EXIT_INCONSISTENT
+                     : now->nunverified ? PT_EXIT_UNVERIFIED : PT_EXIT_CONSISTENT;
     }
- out:
-    pt_unlock(lock);
-    pt_report_free(&after);
-    pt_xview_free(&now);
-    pt_plan_free(&p);
-    session_close(o, &s);
+    pt_pass_free(&p);
     return status;
 }
 
