@@ -108,4 +108,21 @@ static inline void hb_view_from(struct pt_xview *v, const struct pt_topo *t)
 
 #define S0(bus, slot, fn) PT_SBDF(0, bus, PT_DEVFN_OF(slot, fn))
 
+/*
+ * The tests' small dom0: host bridge; root port 1c.0 -> 01:00.0 PCIe-to-PCI
+ * (buses 2-3) -> 02:01.0 PCI NIC and nested legacy bridge 02:02.0 (bus 3)
+ * -> 03:00.0; root port 1c.1 -> 04:00.0 endpoint (with a physical path).
+ */
+static inline void hb_base_topo(struct pt_topo *t)
+{
+    hb_dev(t, S0(0, 0, 0), PT_TYPE_HOST_BRIDGE, 0, 0);
+    hb_dev(t, S0(0, 0x1c, 0), PT_TYPE_PCIE_PORT, 1, 3);
+    hb_dev(t, S0(1, 0, 0), PT_TYPE_PCIE2PCI_BRIDGE, 2, 3);
+    hb_dev(t, S0(2, 1, 0), PT_TYPE_PCI_ENDPOINT, 0, 0);
+    hb_dev(t, S0(2, 2, 0), PT_TYPE_LEGACY_BRIDGE, 3, 3);
+    hb_dev(t, S0(3, 0, 0), PT_TYPE_PCI_ENDPOINT, 0, 0);
+    hb_dev(t, S0(0, 0x1c, 1), PT_TYPE_PCIE_PORT, 4, 4);
+    hb_dev(t, S0(4, 0, 0), PT_TYPE_PCIE_ENDPOINT, 0, 0)->path = strdup("0000:00:1c.1/00.0");
+}
+
 #endif

@@ -13,24 +13,11 @@ struct fx {
     struct pt_policy pol;
 };
 
-/* A small dom0: host bridge, root port 1c.0 -> 01:00.0 PCIe-to-PCI (buses 2-3) -> 02:01.0 PCI NIC,
- * nested legacy bridge 02:02.0 (bus 3) -> 03:00.0; root port 1c.1 -> 04:00.0 endpoint. */
-static void base_topo(struct pt_topo *t)
-{
-    hb_dev(t, S0(0, 0, 0), PT_TYPE_HOST_BRIDGE, 0, 0);
-    hb_dev(t, S0(0, 0x1c, 0), PT_TYPE_PCIE_PORT, 1, 3);
-    hb_dev(t, S0(1, 0, 0), PT_TYPE_PCIE2PCI_BRIDGE, 2, 3);
-    hb_dev(t, S0(2, 1, 0), PT_TYPE_PCI_ENDPOINT, 0, 0);
-    hb_dev(t, S0(2, 2, 0), PT_TYPE_LEGACY_BRIDGE, 3, 3);
-    hb_dev(t, S0(3, 0, 0), PT_TYPE_PCI_ENDPOINT, 0, 0);
-    hb_dev(t, S0(0, 0x1c, 1), PT_TYPE_PCIE_PORT, 4, 4);
-    hb_dev(t, S0(4, 0, 0), PT_TYPE_PCIE_ENDPOINT, 0, 0)->path = strdup("0000:00:1c.1/00.0");
-}
 
 static void setup(struct fx *f)
 {
     memset(f, 0, sizeof(*f));
-    base_topo(&f->t);
+    hb_base_topo(&f->t);
     pt_topo_finish(&f->t);
     hb_view_from(&f->v, &f->t);
 }
@@ -135,7 +122,7 @@ static void test_vf_extfn_phantom_owner(void)
     struct pt_dev *d;
 
     memset(&f, 0, sizeof(f));
-    base_topo(&f.t);
+    hb_base_topo(&f.t);
     d = hb_dev(&f.t, S0(5, 0, 0), PT_TYPE_PCIE_ENDPOINT, 0, 0);
     d->cfg.sriov_pos = 0x160;
     hb_vf(&f.t, S0(5, 0, 1), S0(5, 0, 0));
@@ -280,7 +267,7 @@ static void test_unreadable_is_not_stale(void)
     pt_sbdf_t u = S0(4, 0, 0);
 
     memset(&f, 0, sizeof(f));
-    base_topo(&f.t);
+    hb_base_topo(&f.t);
     pt_topo_finish(&f.t);
     hb_view_from(&f.v, &f.t);
     /* dom0 could not read 04:00.0: Xen's entry there is neither stale nor fine. */

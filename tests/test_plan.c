@@ -16,22 +16,11 @@ struct fx {
     struct pt_errlog log;
 };
 
-static void base_topo(struct pt_topo *t)
-{
-    hb_dev(t, S0(0, 0, 0), PT_TYPE_HOST_BRIDGE, 0, 0);
-    hb_dev(t, S0(0, 0x1c, 0), PT_TYPE_PCIE_PORT, 1, 3);
-    hb_dev(t, S0(1, 0, 0), PT_TYPE_PCIE2PCI_BRIDGE, 2, 3);
-    hb_dev(t, S0(2, 1, 0), PT_TYPE_PCI_ENDPOINT, 0, 0);
-    hb_dev(t, S0(2, 2, 0), PT_TYPE_LEGACY_BRIDGE, 3, 3);
-    hb_dev(t, S0(3, 0, 0), PT_TYPE_PCI_ENDPOINT, 0, 0);
-    hb_dev(t, S0(0, 0x1c, 1), PT_TYPE_PCIE_PORT, 4, 4);
-    hb_dev(t, S0(4, 0, 0), PT_TYPE_PCIE_ENDPOINT, 0, 0);
-}
 
 static void setup(struct fx *f)
 {
     memset(f, 0, sizeof(*f));
-    base_topo(&f->t);
+    hb_base_topo(&f->t);
     pt_topo_finish(&f->t);
     hb_view_from(&f->v, &f->t);
 }
@@ -186,7 +175,7 @@ static void test_vfs_and_pf(void)
     /* dom0: a PF with SR-IOV disabled.  Xen: the PF with the wrong class and two
      * VFs from before.  The VFs leave before their PF; the PF comes back alone. */
     memset(&f, 0, sizeof(f));
-    base_topo(&f.t);
+    hb_base_topo(&f.t);
     pf = hb_dev(&f.t, S0(4, 0, 1), PT_TYPE_PCIE_ENDPOINT, 0, 0);
     pf->cfg.sriov_pos = 0x160;
     pt_topo_finish(&f.t);
@@ -210,7 +199,7 @@ static void test_vfs_and_pf(void)
     /* VFs enabled: dom0 reports PF and VFs; Xen lost them all.  PF before its VFs,
      * VFs flagged as Linux flags them. */
     memset(&f, 0, sizeof(f));
-    base_topo(&f.t);
+    hb_base_topo(&f.t);
     pf = hb_dev(&f.t, S0(4, 0, 1), PT_TYPE_PCIE_ENDPOINT, 0, 0);
     pf->cfg.sriov_pos = 0x160;
     pf->vfs_enabled = true;
@@ -235,7 +224,7 @@ static void test_vfs_and_pf(void)
 
     /* With VFs enabled a registered PF is not re-registered: Xen sizes VF BARs only at PF add. */
     memset(&f, 0, sizeof(f));
-    base_topo(&f.t);
+    hb_base_topo(&f.t);
     pf = hb_dev(&f.t, S0(4, 0, 1), PT_TYPE_PCIE_ENDPOINT, 0, 0);
     pf->cfg.sriov_pos = 0x160;
     pf->vfs_enabled = true;
@@ -256,7 +245,7 @@ static void test_flags_refreshed_by_add_alone(void)
     struct pt_xdev *x;
 
     memset(&f, 0, sizeof(f));
-    base_topo(&f.t);
+    hb_base_topo(&f.t);
     hb_dev(&f.t, S0(4, 0, 1), PT_TYPE_PCIE_ENDPOINT, 0, 0);
     hb_vf(&f.t, S0(4, 0, 2), S0(4, 0, 1));
     pt_topo_finish(&f.t);
