@@ -192,8 +192,10 @@ collect()
         cat "$W/check.json" | send_file "$1-pcitopod-check.json"
         cat "$W/check.err" | send_file "$1-pcitopod-check.err"
     fi
+    # Fixtures: the states before and after the scenario's change (and an
+    # SR-IOV PF with its VFs enabled), not every intermediate step.
     if [ "$CAPTURE" = 1 ]; then
-        capture_sysfs "$1"
+        case $1 in before|after|vfs) capture_sysfs "$1" ;; esac
     fi
 }
 
