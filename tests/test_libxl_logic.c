@@ -221,6 +221,11 @@ static void test_own_mismatch(void)
     CHECK_EQ_INT(verdict(&f, S0(0xa, 0, 0), NULL), PT_VERDICT_BAD);
     CHECK(text_has(reason(&f.a, PT_WHY_MISMATCH), "Xen's entry at 0000:0a:00.0 does not match"));
     CHECK(text_has(reason(&f.a, PT_WHY_MISMATCH), "Xen recorded a pci-endpoint, dom0 has a pcie-endpoint"));
+    /* The whole sentence: the finding's detail, then the remedy, nothing else. */
+    CHECK_EQ_STR(reason(&f.a, PT_WHY_MISMATCH)->text,
+                 "Xen's entry at 0000:0a:00.0 does not match the device there: 0000:0a:00.0 "
+                 "(path 0000:00:1c.1/00.0); Xen recorded a pci-endpoint, dom0 has a pcie-endpoint"
+                 " - run `pcitopod apply` or start pcitopod.service");
     /* Nothing below it: the devices behind 1c.0 stay fine. */
     CHECK_EQ_INT(verdict(&f, S0(7, 0, 0), NULL), PT_VERDICT_OK);
     teardown(&f);

@@ -291,8 +291,9 @@ static bool has_reason(const struct pt_affect *a, enum pt_why why)
 /* " (owned by domain 3: pcitopod leaves it alone until it is detached)" for a blocked finding. */
 static const char *blocked_words(const struct pt_finding *f, char *buf, size_t len)
 {
+    buf[0] = '\0';
     if ( f->kind != PT_FIND_BLOCKED )
-        return "";
+        return buf;
     if ( f->owner == PT_DOMID_IO )
         snprintf(buf, len, " (it is quarantined: pcitopod repairs it only with --requarantine)");
     else if ( f->owner == PT_DOMID_XEN )
