@@ -99,23 +99,28 @@ static uint64_t now_us(void)
 }
 
 /*
- * pcitopod's status file: *pending when the daemon (still alive: "pid")
- * has seen a change it has not yet made a pass for ("pending": true).
- * *summary (gc) describes the daemon's last pass for people.
+ * pcitopod's status file (pcitopod-status/1, written after every pass):
+ * *pending when the daemon, still alive ("pid"), says it has a pass due
+ * that it has not made yet ("pending": true).  *summary (gc) describes
+ * the daemon's last pass for people.
  */
 static void read_daemon_status(libxl__gc *gc, bool *pending, char **summary)
 {
-    char *buf = NULL, err[256];
+    char *buf = NULL, err[256], when[64] = "?";
     size_t len = 0;
     yajl_val root = NULL, v;
     static const char *pending_path[] = { "pending", NULL };
     static const char *pid_path[] = { "pid", NULL };
     static const char *time_path[] = { "time", NULL };
-    static const char *find_path[] = { "findings", NULL };
-    static const char *err_path[] = { "errors", NULL };
-    const char *when = "?";
-    long long pid = 0, nfind = -1, nerr = -1;
-    bool alive = false;
+    static const char *pass_path[] = { "pass", NULL };
+    static const char *trigger_path[] = { "trigger", NULL };
+    static const char *result_path[] = { "result", NULL };
+    static const char *error_path[] = { "error", NULL };
+    const char *trigger = "?", *result = "?", *error = NULL;
+    long long pid = 0, pass = 0;
+    bool alive;
+    time_t t;
+    struct tm tm;
     int r;
 
     *pending = false;
@@ -141,22 +146,26 @@ static void read_daemon_status(libxl__gc *gc, bool *pending, char **summary)
     alive = pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
     v = yajl_tree_get(root, pending_path, yajl_t_any);
     *pending = v && YAJL_IS_TRUE(v) && alive;
-    v = yajl_tree_get(root, time_path, yajl_t_any);
-    if (v && YAJL_IS_STRING(v)) when = GCSPRINTF("%s", YAJL_GET_STRING(v));
-    else if (v && YAJL_IS_INTEGER(v)) when = GCSPRINTF("%lld", YAJL_GET_INTEGER(v));
-    v = yajl_tree_get(root, find_path, yajl_t_any);
-    if (v && YAJL_IS_INTEGER(v)) nfind = YAJL_GET_INTEGER(v);
-    else if (v && YAJL_IS_ARRAY(v)) nfind = v->u.array.len;
-    v = yajl_tree_get(root, err_path, yajl_t_any);
-    if (v && YAJL_IS_INTEGER(v)) nerr = YAJL_GET_INTEGER(v);
-    else if (v && YAJL_IS_ARRAY(v)) nerr = v->u.array.len;
-    *summary = GCSPRINTF("pcitopod: %s; last pass %s%s%s%s",
+    v = yajl_tree_get(root, time_path, yajl_t_number);
+    if (v && YAJL_IS_INTEGER(v)) {
+        t = (time_t)YAJL_GET_INTEGER(v);
+        if (localtime_r(&t, &tm))
+            strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+    }
+    v = yajl_tree_get(root, pass_path, yajl_t_number);
+    if (v && YAJL_IS_INTEGER(v)) pass = YAJL_GET_INTEGER(v);
+    v = yajl_tree_get(root, trigger_path, yajl_t_string);
+    if (v) trigger = GCSPRINTF("%s", YAJL_GET_STRING(v));
+    v = yajl_tree_get(root, result_path, yajl_t_string);
+    if (v) result = GCSPRINTF("%s", YAJL_GET_STRING(v));
+    v = yajl_tree_get(root, error_path, yajl_t_string);
+    if (v) error = GCSPRINTF("%s", YAJL_GET_STRING(v));
+    *summary = GCSPRINTF("pcitopod: %s; last pass #%lld at %s (%s): %s%s%s%s",
                          pid <= 0 ? "pid unknown" :
                          alive ? GCSPRINTF("running as pid %lld", pid) :
                          GCSPRINTF("not running (pid %lld is gone)", pid),
-                         when,
-                         nfind >= 0 ? GCSPRINTF(", %lld findings", nfind) : "",
-                         nerr >= 0 ? GCSPRINTF(", %lld errors", nerr) : "",
+                         pass, when, trigger, result,
+                         error ? ", error: " : "", error ? error : "",
                          *pending ? "; a pass is pending" : "");
  out:
     if (root) yajl_tree_free(root);
