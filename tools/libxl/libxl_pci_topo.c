@@ -334,6 +334,16 @@ static int idstore_update(libxl__gc *gc, const struct pt_dev *d, pt_sbdf_t sbdf,
     return rc;
 }
 
+/* True when every reason is BDF drift (Xen's view itself is fine). */
+static bool only_drift(const struct pt_affect *a)
+{
+    size_t i;
+
+    for (i = 0; i < a->n; i++)
+        if (a->r[i].why != PT_WHY_DRIFT) return false;
+    return a->n > 0;
+}
+
 static const char *topo_override(libxl__gc *gc)
 {
     const char *env = getenv(TOPO_OVERRIDE_ENV);
@@ -399,10 +409,12 @@ int libxl__pci_topology_enforce(libxl__gc *gc, const libxl_device_pci *pci,
                    override, what, s);
             break;
         }
-        LOGD(ERROR, domid, "refusing to %s %s: Xen's view of it is "
-             "inconsistent with dom0's:\n%s(to go on anyway: `xl "
-             "pci-assignable-add --ignore-topology`, or %s=<reason> for "
-             "xl create / pci-attach)", what, s, text, TOPO_OVERRIDE_ENV);
+        LOGD(ERROR, domid, "refusing to %s %s: %s:\n%s(to go on anyway: "
+             "`xl pci-assignable-add --ignore-topology=REASON`, or "
+             "%s=<reason> for xl create / pci-attach)", what, s,
+             only_drift(&aff) ? "the BDF names another device than when it "
+             "was recorded" : "Xen's view of it is inconsistent with dom0's",
+             text, TOPO_OVERRIDE_ENV);
         rc = ERROR_FAIL;
         goto out;
     }
