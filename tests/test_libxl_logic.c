@@ -7,7 +7,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "handbuilt.h"
@@ -540,6 +544,160 @@ static void test_idstore_json(void)
     pt_errlog_free(&log);
 }
 
+/* ------------------------------------------------------------------ */
+/* coordination with the daemon                                         */
+/* ------------------------------------------------------------------ */
+
+static long long ms_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void write_text(const char *file, const char *text)
+{
+    FILE *f = fopen(file, "w");
+
+    if ( f )
+    {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static void test_daemon_status(void)
+{
+    struct pt_daemon_status st;
+    char dir[] = "/tmp/test_libxl_status.XXXXXX", file[128], doc[512], line[512];
+
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(file, sizeof(file), "%s/status.json", dir);
+    CHECK_EQ_INT(pt_daemon_status_read(file, &st), -ENOENT);
+    pt_daemon_status_line(&st, -ENOENT, file, line, sizeof(line));
+    CHECK(strstr(line, "the daemon has not run since boot") != NULL);
+
+    snprintf(doc, sizeof(doc),
+             "{ \"format\": \"pcitopod-status/1\", \"time\": 1700000000, \"pid\": %d, "
+             "\"pass\": 4, \"trigger\": \"uevent\", \"result\": \"inconsistent\", "
+             "\"error\": null, \"pending\": true, \"report\": { \"findings\": [] } }",
+             (int)getpid());
+    write_text(file, doc);
+    CHECK_EQ_INT(pt_daemon_status_read(file, &st), 0);
+    CHECK(st.alive && st.pending);
+    CHECK_EQ_INT(st.pass, 4);
+    CHECK_EQ_STR(st.trigger, "uevent");
+    CHECK_EQ_STR(st.result, "inconsistent");
+    CHECK_EQ_STR(st.error, "");
+    pt_daemon_status_line(&st, 0, file, line, sizeof(line));
+    CHECK(strstr(line, "running as pid") && strstr(line, "last pass #4") &&
+          strstr(line, "(uevent): inconsistent") && strstr(line, "a pass is pending"));
+
+    /* A dead daemon's "pending" means nothing. */
+    write_text(file, "{ \"pid\": 2147483000, \"pending\": true, \"error\": \"EIO\" }");
+    CHECK_EQ_INT(pt_daemon_status_read(file, &st), 0);
+    CHECK(!st.alive);
+    pt_daemon_status_line(&st, 0, file, line, sizeof(line));
+    CHECK(strstr(line, "not running (pid 2147483000 is gone)") && strstr(line, ", error: EIO") &&
+          !strstr(line, "pending"));
+
+    write_text(file, "[1, 2]");
+    CHECK_EQ_INT(pt_daemon_status_read(file, &st), -EINVAL);
+    unlink(file);
+    rmdir(dir);
+}
+
+static void test_lock_shared(void)
+{
+    char dir[] = "/tmp/test_libxl_lock.XXXXXX", lock[128], status[128], doc[256];
+    int fd = -2, holder;
+    bool left = true;
+    long long t0;
+    pid_t child;
+
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(lock, sizeof(lock), "%s/lock", dir);
+    snprintf(status, sizeof(status), "%s/status.json", dir);
+
+    /* No lock file: no daemon ever ran, nothing to wait for. */
+    CHECK_EQ_INT(pt_lock_shared_wait(lock, status, 1000, false, &fd, &left), 0);
+    CHECK_EQ_INT(fd, -1);
+    CHECK(!left);
+
+    /* Free: taken at once. */
+    write_text(lock, "");
+    CHECK_EQ_INT(pt_lock_shared_wait(lock, status, 1000, false, &fd, &left), 0);
+    CHECK(fd >= 0);
+    /* Shared indeed: the daemon could not take it exclusively now. */
+    holder = open(lock, O_RDONLY);
+    CHECK(flock(holder, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK);
+    close(fd);
+
+    /* A repair in progress (exclusive holder): time-out, clearly. */
+    CHECK_EQ_INT(flock(holder, LOCK_EX | LOCK_NB), 0);
+    t0 = ms_now();
+    CHECK_EQ_INT(pt_lock_shared_wait(lock, status, 300, false, &fd, &left), -ETIMEDOUT);
+    CHECK(ms_now() - t0 >= 290 && ms_now() - t0 < 3000);
+    CHECK_EQ_INT(fd, -1);
+
+    /* The repair ends while we wait: we get it. */
+    child = fork();
+    if ( child == 0 )
+    {
+        usleep(200000);
+        flock(holder, LOCK_UN);
+        _exit(0);
+    }
+    close(holder);              /* the child's copy of the description still holds it */
+    t0 = ms_now();
+    CHECK_EQ_INT(pt_lock_shared_wait(lock, status, 5000, false, &fd, &left), 0);
+    CHECK(ms_now() - t0 >= 150 && ms_now() - t0 < 4000);
+    CHECK(fd >= 0);
+    close(fd);
+    waitpid(child, NULL, 0);
+
+    /* A live daemon with a pass pending: waited for, up to the timeout. */
+    snprintf(doc, sizeof(doc), "{ \"pid\": %d, \"pending\": true }", (int)getpid());
+    write_text(status, doc);
+    t0 = ms_now();
+    CHECK_EQ_INT(pt_lock_shared_wait(lock, status, 300, false, &fd, &left), 0);
+    CHECK(left);
+    CHECK(ms_now() - t0 >= 290);
+    CHECK(fd >= 0);
+    close(fd);
+    /* ... not with no_wait ... */
+    t0 = ms_now();
+    CHECK_EQ_INT(pt_lock_shared_wait(lock, status, 3000, true, &fd, &left), 0);
+    CHECK(!left && ms_now() - t0 < 1000);
+    close(fd);
+    /* ... and only until the daemon says the pass is done. */
+    child = fork();
+    if ( child == 0 )
+    {
+        usleep(200000);
+        snprintf(doc, sizeof(doc), "{ \"pid\": %d, \"pending\": false }", (int)getppid());
+        write_text(status, doc);
+        _exit(0);
+    }
+    t0 = ms_now();
+    CHECK_EQ_INT(pt_lock_shared_wait(lock, status, 5000, false, &fd, &left), 0);
+    CHECK(!left && ms_now() - t0 >= 150 && ms_now() - t0 < 4000);
+    close(fd);
+    waitpid(child, NULL, 0);
+
+    /* A dead daemon's pending pass is not waited for. */
+    write_text(status, "{ \"pid\": 2147483000, \"pending\": true }");
+    t0 = ms_now();
+    CHECK_EQ_INT(pt_lock_shared_wait(lock, status, 3000, false, &fd, &left), 0);
+    CHECK(!left && ms_now() - t0 < 1000);
+    close(fd);
+
+    unlink(status);
+    unlink(lock);
+    rmdir(dir);
+}
+
 int main(void)
 {
     test_consistent();
@@ -557,5 +715,7 @@ int main(void)
     test_finding_affects();
     test_drift();
     test_idstore_json();
+    test_daemon_status();
+    test_lock_shared();
     return tap_done();
 }

@@ -121,4 +121,37 @@ const struct pt_identity *pt_idstore_find(const struct pt_idstore *s, pt_sbdf_t 
 int pt_identity_check(const struct pt_identity *id, const struct pt_topo *dom0, char **why);
 void pt_idstore_free(struct pt_idstore *s);
 
+/* ------------------------------------------------------------------ */
+/* Coordination with the daemon (DESIGN §4.7): lock_shared.c                 */
+/* ------------------------------------------------------------------ */
+
+/* What a checker needs from the daemon's pcitopod-status/1 document. */
+struct pt_daemon_status {
+    long long pid;              /* 0 when not given */
+    bool alive;                 /* pid names a running process */
+    bool pending;               /* "pending": true, the daemon has a pass due */
+    long long time;             /* of the last pass, unix seconds; 0 unknown */
+    long long pass;             /* its number; 0 unknown */
+    char trigger[32], result[32];
+    char error[160];            /* "" when none */
+};
+
+/* Reads the status file: 0; -ENOENT when absent; -EINVAL when it is not a JSON object. */
+int pt_daemon_status_read(const char *file, struct pt_daemon_status *st);
+/* One line for people about the daemon, from the result (rc) of pt_daemon_status_read(). */
+void pt_daemon_status_line(const struct pt_daemon_status *st, int rc, const char *file,
+                           char *buf, size_t len);
+
+/*
+ * Takes lock_file shared for a checker.  Waits (polling) at most
+ * timeout_ms while the daemon holds it exclusively (a repair): then
+ * -ETIMEDOUT.  Unless no_wait, also waits while status_file says a live
+ * daemon has a pass pending; when that outlasts the timeout it takes the
+ * lock anyway and sets *pending_left.  *fd: the held descriptor (close it
+ * to unlock), -1 when lock_file does not exist (no daemon ever ran).
+ * Other errors: -errno of open/flock.
+ */
+int pt_lock_shared_wait(const char *lock_file, const char *status_file, int timeout_ms,
+                        bool no_wait, int *fd, bool *pending_left);
+
 #endif /* PT_AFFECTS_H */

@@ -2,7 +2,8 @@
 # per-device verdict and the drift guard's identity store) and the unit test
 # that runs without Xen.  libxl_pci_topo.c itself is built into libxenlight
 # by patches/xen-4.17/0010-* through scripts/xen-src-build.
-libpcitopo_a_SOURCES += tools/libpcitopo/affects.h tools/libpcitopo/affects.c
+libpcitopo_a_SOURCES += tools/libpcitopo/affects.h tools/libpcitopo/affects.c \
+	tools/libpcitopo/lock_shared.c
 
 check_PROGRAMS += tests/test_libxl_logic
 tests_test_libxl_logic_SOURCES = tests/test_libxl_logic.c

@@ -25,8 +25,6 @@
 #include <sys/file.h>
 #include <syslog.h>
 
-#include <yajl/yajl_tree.h>
-
 #include "libxl_internal.h"
 
 #include "pcitopo/pcitopo.h"
@@ -40,7 +38,6 @@
 #define TOPO_TIMEOUT_ENV     "LIBXL_PCI_TOPOLOGY_TIMEOUT"
 #define TOPO_OVERRIDE_ENV    "LIBXL_PCI_TOPOLOGY_OVERRIDE"
 #define TOPO_TIMEOUT_DEFAULT 30 /* seconds */
-#define TOPO_POLL_US         100000
 
 /* Everything one check reads. */
 typedef struct {
@@ -90,86 +87,15 @@ static int topo_timeout(libxl__gc *gc)
     return v;
 }
 
-static uint64_t now_us(void)
+/* pcitopod's last pass, for people (gc). */
+static char *daemon_line(libxl__gc *gc)
 {
-    struct timespec ts;
+    struct pt_daemon_status st;
+    char line[512];
+    int r = pt_daemon_status_read(PCITOPOD_STATUS, &st);
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/*
- * pcitopod's status file (pcitopod-status/1, written after every pass):
- * *pending when the daemon, still alive ("pid"), says it has a pass due
- * that it has not made yet ("pending": true).  *summary (gc) describes
- * the daemon's last pass for people.
- */
-static void read_daemon_status(libxl__gc *gc, bool *pending, char **summary)
-{
-    char *buf = NULL, err[256], when[64] = "?";
-    size_t len = 0;
-    yajl_val root = NULL, v;
-    static const char *pending_path[] = { "pending", NULL };
-    static const char *pid_path[] = { "pid", NULL };
-    static const char *time_path[] = { "time", NULL };
-    static const char *pass_path[] = { "pass", NULL };
-    static const char *trigger_path[] = { "trigger", NULL };
-    static const char *result_path[] = { "result", NULL };
-    static const char *error_path[] = { "error", NULL };
-    const char *trigger = "?", *result = "?", *error = NULL;
-    long long pid = 0, pass = 0;
-    bool alive;
-    time_t t;
-    struct tm tm;
-    int r;
-
-    *pending = false;
-    *summary = NULL;
-    r = pt_read_file(PCITOPOD_STATUS, &buf, &len);
-    if (r == -ENOENT) {
-        *summary = GCSPRINTF("pcitopod: no %s (the daemon has not run since boot)",
-                             PCITOPOD_STATUS);
-        goto out;
-    }
-    if (r) {
-        *summary = GCSPRINTF("pcitopod: cannot read %s: %s", PCITOPOD_STATUS,
-                             strerror(-r));
-        goto out;
-    }
-    root = yajl_tree_parse(buf, err, sizeof(err));
-    if (!root || !YAJL_IS_OBJECT(root)) {
-        *summary = GCSPRINTF("pcitopod: %s is not a JSON object", PCITOPOD_STATUS);
-        goto out;
-    }
-    v = yajl_tree_get(root, pid_path, yajl_t_number);
-    if (v && YAJL_IS_INTEGER(v)) pid = YAJL_GET_INTEGER(v);
-    alive = pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
-    v = yajl_tree_get(root, pending_path, yajl_t_any);
-    *pending = v && YAJL_IS_TRUE(v) && alive;
-    v = yajl_tree_get(root, time_path, yajl_t_number);
-    if (v && YAJL_IS_INTEGER(v)) {
-        t = (time_t)YAJL_GET_INTEGER(v);
-        if (localtime_r(&t, &tm))
-            strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-    }
-    v = yajl_tree_get(root, pass_path, yajl_t_number);
-    if (v && YAJL_IS_INTEGER(v)) pass = YAJL_GET_INTEGER(v);
-    v = yajl_tree_get(root, trigger_path, yajl_t_string);
-    if (v) trigger = GCSPRINTF("%s", YAJL_GET_STRING(v));
-    v = yajl_tree_get(root, result_path, yajl_t_string);
-    if (v) result = GCSPRINTF("%s", YAJL_GET_STRING(v));
-    v = yajl_tree_get(root, error_path, yajl_t_string);
-    if (v) error = GCSPRINTF("%s", YAJL_GET_STRING(v));
-    *summary = GCSPRINTF("pcitopod: %s; last pass #%lld at %s (%s): %s%s%s%s",
-                         pid <= 0 ? "pid unknown" :
-                         alive ? GCSPRINTF("running as pid %lld", pid) :
-                         GCSPRINTF("not running (pid %lld is gone)", pid),
-                         pass, when, trigger, result,
-                         error ? ", error: " : "", error ? error : "",
-                         *pending ? "; a pass is pending" : "");
- out:
-    if (root) yajl_tree_free(root);
-    free(buf);
+    pt_daemon_status_line(&st, r, PCITOPOD_STATUS, line, sizeof(line));
+    return GCSPRINTF("%s", line);
 }
 
 /*
@@ -180,69 +106,29 @@ static void read_daemon_status(libxl__gc *gc, bool *pending, char **summary)
 static int topo_lock(libxl__gc *gc, bool no_wait, int *lockfd)
 {
     int timeout = topo_timeout(gc);
-    uint64_t deadline = now_us() + (uint64_t)timeout * 1000000;
-    bool pending, warned = false;
-    char *summary;
-    int fd = -1, r, rc;
+    bool pending_left;
+    int r;
 
-    *lockfd = -1;
-    fd = open(PCITOPOD_LOCK, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) {
-            LOG(DEBUG, "no %s: pcitopod is not running, nothing to wait for",
-                PCITOPOD_LOCK);
-            rc = 0;
-            goto out;
-        }
-        LOGE(ERROR, "cannot open pcitopod's lock %s", PCITOPOD_LOCK);
-        rc = ERROR_LOCK_FAIL;
-        goto out;
+    r = pt_lock_shared_wait(PCITOPOD_LOCK, PCITOPOD_STATUS, timeout * 1000,
+                            no_wait, lockfd, &pending_left);
+    if (r == -ETIMEDOUT) {
+        LOG(ERROR, "timed out after %d s waiting for %s: pcitopod is "
+            "repairing Xen's PCI registry; try again when it is done "
+            "(`pcitopod status`), or raise %s", timeout, PCITOPOD_LOCK,
+            TOPO_TIMEOUT_ENV);
+        return ERROR_LOCK_FAIL;
     }
-
-    for (;;) {
-        r = flock(fd, LOCK_SH | LOCK_NB);
-        if (r && errno != EWOULDBLOCK && errno != EINTR) {
-            LOGE(ERROR, "cannot take pcitopod's lock %s shared", PCITOPOD_LOCK);
-            rc = ERROR_LOCK_FAIL;
-            goto out;
-        }
-        if (!r) {
-            read_daemon_status(gc, &pending, &summary);
-            if (!pending || no_wait) break;
-            /* Let the daemon take it exclusively for its pass. */
-            flock(fd, LOCK_UN);
-            if (now_us() >= deadline) {
-                LOG(WARN, "pcitopod still has a pass pending after %d s (%s); "
-                    "checking Xen's view as it is", timeout, summary);
-                r = flock(fd, LOCK_SH);
-                if (r) {
-                    LOGE(ERROR, "cannot take pcitopod's lock %s shared", PCITOPOD_LOCK);
-                    rc = ERROR_LOCK_FAIL;
-                    goto out;
-                }
-                break;
-            }
-            if (!warned) {
-                LOG(INFO, "waiting up to %d s for pcitopod's pending pass", timeout);
-                warned = true;
-            }
-        } else if (now_us() >= deadline) {
-            LOG(ERROR, "timed out after %d s waiting for %s: pcitopod is "
-                "repairing Xen's PCI registry; try again when it is done "
-                "(`pcitopod status`), or raise %s", timeout, PCITOPOD_LOCK,
-                TOPO_TIMEOUT_ENV);
-            rc = ERROR_LOCK_FAIL;
-            goto out;
-        }
-        usleep(TOPO_POLL_US);
+    if (r) {
+        LOGEV(ERROR, -r, "cannot take pcitopod's lock %s shared", PCITOPOD_LOCK);
+        return ERROR_LOCK_FAIL;
     }
-    *lockfd = fd;
-    fd = -1;
-    rc = 0;
-
- out:
-    if (fd >= 0) close(fd);
-    return rc;
+    if (*lockfd < 0)
+        LOG(DEBUG, "no %s: pcitopod is not running, nothing to wait for",
+            PCITOPOD_LOCK);
+    if (pending_left)
+        LOG(WARN, "pcitopod still has a pass pending after %d s (%s); "
+            "checking Xen's view as it is", timeout, daemon_line(gc));
+    return 0;
 }
 
 static void topo_unlock(int lockfd)
@@ -527,8 +413,6 @@ int libxl_pci_topology_check(libxl_ctx *ctx, const libxl_device_pci *pcis,
     GC_INIT(ctx);
     topo_state st;
     struct pt_affect aff;
-    bool pending;
-    char *summary;
     int lockfd = -1, ndrift = 0, r, rc;
     size_t j, n;
     libxl_pci_topology_verdict worst = LIBXL_PCI_TOPOLOGY_VERDICT_CONSISTENT;
@@ -543,8 +427,7 @@ int libxl_pci_topology_check(libxl_ctx *ctx, const libxl_device_pci *pcis,
     if (rc) goto out;
 
     report->source = libxl__strdup(NOGC, pt_source_name(st.view.source));
-    read_daemon_status(gc, &pending, &summary);
-    report->daemon = libxl__strdup(NOGC, summary);
+    report->daemon = libxl__strdup(NOGC, daemon_line(gc));
 
     /* Every finding of the diff (the same list as `pcitopod check`)... */
     n = st.rep.n;
