@@ -125,8 +125,9 @@ class Run:
         self.verdict = None             # "pass" | "fail" | "skip"
         self.reasons = []
         self.done_rc = None
-        self.expect_panic = False
+        self.expect_panic = args.expect_panic
         self.panic = None
+        self.panic_lines = 0
         self.oops = None
         self.ready_at = None
         self.file = None                # (name, sha, [lines]) while inside a file block
@@ -223,6 +224,12 @@ class Run:
         m = re.search(r"TESTBED-DONE rc=(\d+)", raw)
         if m:
             self.done_rc = int(m.group(1))
+        if self.panic is not None and self.panic_lines < 2:
+            # The line after "Panic on CPU n:" says why ("Xen BUG at irq.c:1753").
+            why = raw.replace("(XEN)", "").strip()
+            if why and "****" not in why:
+                self.panic += " " + why
+                self.panic_lines += 1
         if PANIC_RE.search(raw) and self.panic is None:
             self.panic = raw.strip()
         if OOPS_RE.search(raw) and self.oops is None and "(XEN)" not in raw:
@@ -283,12 +290,27 @@ class Run:
                     break
                 if not chunk:
                     time.sleep(0.05)
-            # After TESTBED-DONE dom0 powers off: give QEMU a moment, then end it.
+            # After TESTBED-DONE dom0 powers off.  Keep reading until QEMU has
+            # exited (at most 10 s): a crash during the power-off (Xen BUG when
+            # dom0 closes its event channels, say) fails the run too.
             if ended == "done":
-                try:
-                    self.proc.wait(timeout=8)
-                except subprocess.TimeoutExpired:
-                    pass
+                deadline = time.time() + 10
+                while time.time() < deadline:
+                    chunk = con.read()
+                    if chunk:
+                        pending += chunk
+                        while "\n" in pending:
+                            ln, pending = pending.split("\n", 1)
+                            self.line(ln + "\n")
+                    elif self.proc.poll() is not None:
+                        break
+                    else:
+                        time.sleep(0.05)
+                    if self.panic:
+                        time.sleep(2)
+                        for ln in con.read().splitlines(True):
+                            self.line(ln)
+                        break
         finally:
             self.kill_qemu()
             if self.qmp:
@@ -335,6 +357,8 @@ def main():
     ap.add_argument("--log-dir", required=True)
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--qmp-steps")
+    ap.add_argument("--expect-panic", action="store_true",
+                    help="a panic anywhere in the run is the expected result")
     ap.add_argument("qemu", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     # make/CI may end us with SIGTERM: unwind so that QEMU is killed too.
