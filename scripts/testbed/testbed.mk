@@ -19,7 +19,7 @@ TESTBED_DIST_FILES = \
 	scripts/demo
 
 XEN_SCENARIOS = boot assign-busses remove-rescan hotplug sriov passthrough \
-	null-remove-panic
+	null-remove-panic msi-alias-panic
 
 EXTRA_DIST += $(TESTBED_DIST_FILES) tests/xen/lib.sh \
 	tests/xen/boot/scenario.conf tests/xen/boot/run \
@@ -28,10 +28,20 @@ EXTRA_DIST += $(TESTBED_DIST_FILES) tests/xen/lib.sh \
 	tests/xen/hotplug/scenario.conf tests/xen/hotplug/run tests/xen/hotplug/qmp \
 	tests/xen/sriov/scenario.conf tests/xen/sriov/run \
 	tests/xen/passthrough/scenario.conf tests/xen/passthrough/run \
-	tests/xen/null-remove-panic/scenario.conf tests/xen/null-remove-panic/run
+	tests/xen/null-remove-panic/scenario.conf tests/xen/null-remove-panic/run \
+	tests/xen/msi-alias-panic/scenario.conf tests/xen/msi-alias-panic/run
 
 check-xen: all
 	PCITOPOD_BUILDDIR='$(abs_top_builddir)' \
 	  $(SHELL) $(srcdir)/scripts/testbed/check-xen $(XEN_SCENARIOS)
 
 .PHONY: check-xen
+
+# The core's scanner on sysfs trees captured from the testbed's dom0
+# (scripts/testbed/run-scenario NAME --capture writes tests/fixtures/sysfs-*).
+check_PROGRAMS += tests/xen/test_captures
+tests_xen_test_captures_SOURCES = tests/xen/test_captures.c
+tests_xen_test_captures_CFLAGS = $(TEST_CFLAGS)
+tests_xen_test_captures_LDADD = $(TEST_LIBS)
+TESTS += tests/xen/test_captures
+EXTRA_DIST += tests/fixtures
