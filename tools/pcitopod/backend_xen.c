@@ -130,11 +130,17 @@ static int topo_call(struct xen_priv *p, struct xen_sysctl_pci_topology *op,
     return 0;
 }
 
-/* True when the errno says "this hypervisor has no such sysctl". */
+/*
+ * True when the errno of the probe says "this hypervisor has no such
+ * sysctl".  arch_do_sysctl()'s default is -ENOSYS; under flask,
+ * flask_sysctl() denies a command it does not know with -EPERM
+ * (avc_unknown_permission()) before that.  A flask denial of the known
+ * command is -EACCES (avc_has_perm()), and a non-control domain or a
+ * version mismatch was already ruled out by XEN_SYSCTL_physinfo.
+ */
 static bool sysctl_unknown(int e)
 {
-    /* arch_do_sysctl()'s default is -ENOSYS; be lenient with the others. */
-    return e == ENOSYS || e == EOPNOTSUPP || e == EINVAL;
+    return e == ENOSYS || e == EOPNOTSUPP || e == EINVAL || e == EPERM;
 }
 
 /*
@@ -944,13 +950,10 @@ int pt_backend_xen_open(struct pt_backend **out, struct pt_errlog *log)
     }
     else
     {
-        if ( rc == -EPERM )
+        if ( rc == -EACCES )
             pt_log(log, PT_SEV_ERROR,
-                   "XEN_SYSCTL_pci_topology refused with EPERM: XSM policy denies it (flask: allow dom0 xen2:pci_topology)");
-        else if ( rc == -EACCES )
-            pt_log(log, PT_SEV_ERROR,
-                   "XEN_SYSCTL_pci_topology refused with EACCES: sysctl interface version mismatch (this build: 0x%08x)",
-                   XEN_SYSCTL_INTERFACE_VERSION);
+                   "XEN_SYSCTL_pci_topology refused with EACCES: the XSM/flask policy denies it to this domain "
+                   "(grant it: allow dom0_t xen_t:xen2 pci_topology)");
         else
             pt_log(log, PT_SEV_ERROR, "XEN_SYSCTL_pci_topology failed: %s",
                    errno_text(-rc, eb, sizeof(eb)));
