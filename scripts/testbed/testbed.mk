@@ -44,4 +44,6 @@ tests_xen_test_captures_SOURCES = tests/xen/test_captures.c
 tests_xen_test_captures_CFLAGS = $(TEST_CFLAGS)
 tests_xen_test_captures_LDADD = $(TEST_LIBS)
 TESTS += tests/xen/test_captures
-EXTRA_DIST += tests/fixtures
+# tests/fixtures stays out of the tarball until AM_INIT_AUTOMAKE has
+# tar-ustar (or tar-pax): sysfs paths exceed the v7 format's 99 characters.
+# test_captures skips where the directory is absent (a release tarball).

@@ -21,10 +21,14 @@
 #include "pcitopo.h"
 #include "tap.h"
 
+/* Room for a fixture root, and for a root plus a sysfs path below it. */
+#define ROOTBUF (PATH_MAX + 512)
+#define PATHBUF (ROOTBUF + PATH_MAX)
+
 /* Reads a small attribute file; -1 when absent (base 0: "0x8086" or "3"). */
 static long read_num(const char *dir, const char *name)
 {
-    char p[PATH_MAX], buf[64];
+    char p[PATHBUF], buf[64];
     FILE *f;
     long v = -1;
 
@@ -41,7 +45,7 @@ static long read_num(const char *dir, const char *name)
 /* The basename of a symlink's target, or "" when there is no such link. */
 static void link_base(const char *dir, const char *name, char *out, size_t len)
 {
-    char p[PATH_MAX], t[PATH_MAX];
+    char p[PATHBUF], t[PATH_MAX];
     ssize_t n;
     const char *b;
 
@@ -63,7 +67,7 @@ static void link_base(const char *dir, const char *name, char *out, size_t len)
 static int expected_path(const char *real, char *path, size_t len, char *parent, size_t plen)
 {
     const char *p = strstr(real, "/devices/pci"), *e;
-    char comp[256];
+    char comp[PATH_MAX];
     size_t used = 0;
     int ncomp = 0;
 
@@ -97,7 +101,7 @@ static int expected_path(const char *real, char *path, size_t len, char *parent,
 
 static void check_device(const char *root, const struct pt_topo *topo, const char *name)
 {
-    char link[PATH_MAX], real[PATH_MAX], path[PATH_MAX], parent[256], buf[256];
+    char link[PATHBUF], real[PATH_MAX], path[PATH_MAX], parent[PATH_MAX], buf[PATH_MAX];
     const struct pt_dev *d;
     pt_sbdf_t sbdf;
     long v;
@@ -182,7 +186,7 @@ static void check_device(const char *root, const struct pt_topo *topo, const cha
 
 static void check_capture(const char *root)
 {
-    char dir[PATH_MAX];
+    char dir[PATHBUF];
     struct pt_topo topo = { 0 };
     struct pt_errlog log = { 0 };
     struct dirent *de;
@@ -230,12 +234,19 @@ int main(void)
 
     snprintf(fixtures, sizeof(fixtures), "%s/tests/fixtures", SRCDIR);
     d = opendir(fixtures);
-    CHECKF(d != NULL, "cannot open %s", fixtures);
+    if ( !d && errno == ENOENT )
+    {
+        /* A release tarball without the captures (automake's v7 tar format
+         * cannot hold sysfs path lengths): nothing to check, say so. */
+        printf("# SKIP: no %s\n", fixtures);
+        return 77;
+    }
+    CHECKF(d != NULL, "cannot open %s: %s", fixtures, strerror(errno));
     if ( d )
     {
         while ( (de = readdir(d)) )
         {
-            char root[PATH_MAX + 512];
+            char root[ROOTBUF];
 
             if ( strncmp(de->d_name, "sysfs-", 6) )
                 continue;
