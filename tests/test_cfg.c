@@ -393,9 +393,32 @@ static void test_fixture_configs(void)
     fx_free(t);
 }
 
+/* MSI and MSI-X Enable bits: what tells the planner dom0 has live interrupts. */
+static void test_msi(void)
+{
+    struct pt_cfg_info ci;
+    const char *why;
+
+    mk(0x020000, 0, 0);                 /* PM 0x50 -> PCIe 0x70 */
+    cfg[0x71] = 0x90;                   /* PCIe -> MSI 0x90 -> MSI-X 0xa0 */
+    cfg[0x90] = 0x05;
+    cfg[0x91] = 0xa0;
+    cfg[0xa0] = 0x11;
+    CHECK_EQ_INT(pt_cfg_parse(cfg, 256, 0, &ci, &why), 0);
+    CHECK(!ci.msi_enabled && !ci.msix_enabled);
+    w16(0x92, 0x0081);                  /* 64-bit, enabled */
+    CHECK_EQ_INT(pt_cfg_parse(cfg, 256, 0, &ci, &why), 0);
+    CHECK(ci.msi_enabled && !ci.msix_enabled);
+    w16(0x92, 0x0080);
+    w16(0xa2, 0x8007);                  /* MSI-X enabled, 8 vectors */
+    CHECK_EQ_INT(pt_cfg_parse(cfg, 256, 0, &ci, &why), 0);
+    CHECK(!ci.msi_enabled && ci.msix_enabled);
+}
+
 int main(void)
 {
     test_types();
+    test_msi();
     test_header_fields();
     test_phantom();
     test_ext_caps();

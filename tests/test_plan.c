@@ -375,6 +375,43 @@ static void test_seed_cycle(void)
     teardown(&f);
 }
 
+static void test_live_msi_never_removed(void)
+{
+    struct fx f;
+    struct pt_dev *d;
+
+    /* A root port recorded with the firmware's range whose pcieport driver uses MSI. */
+    memset(&f, 0, sizeof(f));
+    hb_base_topo(&f.t);
+    pt_topo_finish(&f.t);
+    hb_view_from(&f.v, &f.t);
+    pt_xview_find(&f.v, S0(0, 0x1c, 1))->sub_bus = 7;
+    d = (struct pt_dev *)pt_topo_find(&f.t, S0(0, 0x1c, 1));
+    d->cfg.msi_enabled = true;
+    plan(&f);
+    CHECK(!touched(&f.p, S0(0, 0x1c, 1)));
+    CHECK(!touched(&f.p, S0(4, 0, 0)));
+    CHECK(is_blocked(&f.p, S0(0, 0x1c, 1), "pci_cleanup_msi"));
+    teardown(&f);
+
+    /* A NIC with MSI-X behind a PCIe-to-PCI bridge that needs re-registering: the
+     * bridge stays; a stale ghost (no dom0 device, no live interrupts) still goes. */
+    memset(&f, 0, sizeof(f));
+    hb_base_topo(&f.t);
+    pt_topo_finish(&f.t);
+    hb_view_from(&f.v, &f.t);
+    pt_xview_find(&f.v, S0(1, 0, 0))->sub_bus = 2;
+    hb_x(&f.v, S0(9, 0, 0), PT_TYPE_PCIE_ENDPOINT, 0, 0);
+    d = (struct pt_dev *)pt_topo_find(&f.t, S0(2, 1, 0));
+    d->cfg.msix_enabled = true;
+    plan(&f);
+    CHECK(!touched(&f.p, S0(1, 0, 0)));
+    CHECK(!touched(&f.p, S0(2, 1, 0)));
+    CHECK(is_blocked(&f.p, S0(1, 0, 0), "MSI/MSI-X enabled"));
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(9, 0, 0)) == 0);
+    teardown(&f);
+}
+
 int main(void)
 {
     test_consistent_is_empty();
@@ -388,5 +425,6 @@ int main(void)
     test_stock_residue_predicted();
     test_stock_bus2bridge_repaired_by_readding_bridge();
     test_seed_cycle();
+    test_live_msi_never_removed();
     return tap_done();
 }

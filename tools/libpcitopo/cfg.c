@@ -29,6 +29,8 @@
 #define CFG_CAP_PTR_CARDBUS 0x14
 
 #define CAP_ID_EXP          0x10
+#define CAP_ID_MSI          0x05    /* control at +2, bit 0: MSI Enable */
+#define CAP_ID_MSIX         0x11    /* control at +2, bit 15: MSI-X Enable */
 #define EXP_FLAGS           0x02
 #define EXP_DEVCAP          0x04
 #define  EXP_DEVCAP_PHANTOM 0x18
@@ -113,6 +115,10 @@ static int walk_caps(const uint8_t *cfg, size_t len, struct pt_cfg_info *out,
             out->devcap = rd32(cfg, pos + EXP_DEVCAP);
             out->devctl2 = rd16(cfg, pos + EXP_DEVCTL2);
         }
+        if ( id == CAP_ID_MSI && pos + 4 <= len )
+            out->msi_enabled = rd16(cfg, pos + 2) & 0x0001;
+        if ( id == CAP_ID_MSIX && pos + 4 <= len )
+            out->msix_enabled = rd16(cfg, pos + 2) & 0x8000;
         pos = cfg[pos + 1];
     }
     return 1;

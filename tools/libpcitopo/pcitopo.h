@@ -119,6 +119,8 @@ struct pt_cfg_info {
     uint16_t ari_pos;           /* offset of the ARI ext capability, 0 if none */
     enum pt_dev_type xen_type;  /* pdev_type() as Xen computes it */
     uint8_t phantom_stride;     /* as alloc_pdev() computes it (endpoints) */
+    bool msi_enabled;           /* MSI capability's Enable bit: a driver uses MSI now */
+    bool msix_enabled;          /* MSI-X capability's Enable bit */
 };
 
 /*

@@ -213,12 +213,33 @@ static const char *owner_reason(int owner, char *buf, size_t len)
     return buf;
 }
 
+/*
+ * True when dom0 has live interrupts through Xen's entry at this SBDF:
+ * pci_remove_device() calls pci_cleanup_msi(), which frees the MSI IRQs
+ * dom0 still has bound as pirqs, and Xen later BUG()s in
+ * __pirq_guest_unbind() when dom0 lets them go (seen on the testbed: a
+ * root port re-registered under the pcieport driver, then dom0 shutdown).
+ * A re-add does not bring the MSI state back.
+ */
+static bool dom0_msi_live(const struct planner *p, pt_sbdf_t sbdf)
+{
+    ssize_t j = dindex(p, sbdf);
+
+    return j >= 0 && (p->dom0->devs[j].cfg.msi_enabled || p->dom0->devs[j].cfg.msix_enabled);
+}
+
+static const char msi_reason[] =
+    "its dom0 driver has MSI/MSI-X enabled, and Xen 4.17 frees a device's MSI state when it is "
+    "removed (pci_cleanup_msi) and later BUG()s when dom0 releases the interrupt; unbind the "
+    "driver, run pcitopod again, then rebind it";
+
 /* False for an entry that may not leave Xen as part of a bridge's subtree. */
 static bool subtree_member_ok(const struct planner *p, size_t i)
 {
     ssize_t j = dindex(p, p->xe[i].x->sbdf);
 
-    if ( p->xe[i].pinned || !owner_removable(p, p->xe[i].x->owner) )
+    if ( p->xe[i].pinned || !owner_removable(p, p->xe[i].x->owner) ||
+         dom0_msi_live(p, p->xe[i].x->sbdf) )
         return false;
     return j < 0 || !p->dom0->devs[j].vfs_enabled;
 }
@@ -488,6 +509,12 @@ static int resolve(struct planner *p)
                 changed = true;
                 continue;
             }
+            if ( dom0_msi_live(p, e->x->sbdf) )
+            {
+                rc = pin(p, i, j, e->x->sbdf, e->x->owner, msi_reason);
+                changed = true;
+                continue;
+            }
             if ( j >= 0 && p->dom0->devs[j].vfs_enabled && p->de[j].add )
             {
                 rc = pin(p, i, j, e->x->sbdf, e->x->owner,
@@ -509,6 +536,7 @@ static int resolve(struct planner *p)
                          pt_sbdf_fmt(bx->sbdf, sb), owner_removable(p, bx->owner) ? "" : "is ",
                          !owner_removable(p, bx->owner) ? owner_reason(bx->owner, ob, sizeof(ob))
                          : p->xe[bad].pinned ? "must be left alone (see its own entry)"
+                         : dom0_msi_live(p, bx->sbdf) ? "has MSI/MSI-X enabled by its dom0 driver (Xen would free its interrupts; unbind the driver first)"
                          : "is a PF with VFs enabled (re-registered only with SR-IOV disabled)");
                 rc = pin(p, i, j, e->x->sbdf, e->x->owner, msg);
                 changed = true;
