@@ -800,6 +800,11 @@ static int xen_remove(struct pt_backend *b, pt_sbdf_t sbdf, struct pt_errlog *lo
     if ( r < 0 )
         e = errno ? errno : EIO;
     xencall_free_buffer(p->xcall, d);
+    if ( e == EBUSY )
+        /* Patch 0004: the device's MSI/MSI-X interrupts are still set up. */
+        return op_error(log, "PHYSDEVOP_pci_device_remove", sbdf,
+                        " (Xen refuses while the device's MSI/MSI-X interrupts are set up: unbind its driver first):",
+                        e);
     if ( e )
         return op_error(log, "PHYSDEVOP_pci_device_remove", sbdf, ":", e);
     return 0;
