@@ -62,7 +62,7 @@ static void test_document(void)
         .time = 1700000000, .pid = 4242, .pass = 7, .trigger = PT_TRIG_OVERFLOW,
         .result = PT_RESULT_INCONSISTENT, .have_view = true, .source = PT_SOURCE_STOCK,
         .hv = PT_HV_STOCK, .ops_planned = 5, .ops_done = 3, .error = NULL,
-        .plan = &plan, .report = &report,
+        .plan = &plan, .report = &report, .pending = true,
     };
     char *buf = NULL, err[128];
     size_t len = 0;
@@ -78,6 +78,12 @@ static void test_document(void)
     CHECK_EQ_INT(get_i(doc, "time", NULL), 1700000000);
     CHECK_EQ_INT(get_i(doc, "pid", NULL), 4242);
     CHECK_EQ_INT(get_i(doc, "pass", NULL), 7);
+    {
+        const char *path[] = { "pending", NULL };
+        yajl_val pv = yajl_tree_get(doc, path, yajl_t_any);
+
+        CHECK(pv && YAJL_IS_TRUE(pv));
+    }
     CHECK_EQ_STR(get_s(doc, "trigger", NULL), "overflow");
     CHECK_EQ_STR(get_s(doc, "result", NULL), "inconsistent");
     CHECK_EQ_STR(get_s(doc, "source", NULL), "stock");

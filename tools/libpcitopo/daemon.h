@@ -171,6 +171,7 @@ struct pt_status {
     const char *error;          /* NULL when none */
     const struct pt_plan *plan; /* blocked devices; may be NULL */
     const struct pt_report *report; /* after the pass; may be NULL */
+    bool pending;               /* events arrived since: another pass is due (libxl waits for it) */
 };
 
 /* "consistent", "inconsistent", "error", "dry-run". */

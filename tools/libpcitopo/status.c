@@ -106,6 +106,8 @@ int pt_status_to_json(const struct pt_status *st, bool pretty, char **out, size_
     pt_jw_int(&w, st->pid);
     pt_jw_key(&w, "pass");
     pt_jw_int(&w, (long long)st->pass);
+    pt_jw_key(&w, "pending");
+    pt_jw_bool(&w, st->pending);
     pt_jw_key(&w, "trigger");
     pt_jw_str(&w, pt_trigger_name(st->trigger));
     pt_jw_key(&w, "result");

@@ -49,7 +49,29 @@ struct daemon {
     bool ready;
     unsigned long long last_findings_hash; /* of the last pass's findings, to stay quiet on repeats */
     bool have_last_findings;
+    struct pt_pass last;        /* the last pass, kept until the next: the status refers to it */
+    struct pt_status last_st;   /* valid when passes > 0 */
 };
+
+/* True when events arrived that no pass has looked at yet. */
+static bool pass_pending(const struct daemon *d)
+{
+    return d->sched.batch || d->sched.sighup || d->sched.overflow;
+}
+
+/* (Re)writes the status file for the last pass, saying whether another is due. */
+static void write_status(struct daemon *d)
+{
+    int rc;
+
+    if ( !d->passes )
+        return;
+    d->last_st.pending = pass_pending(d);
+    rc = pt_status_write(d->status_file, &d->last_st);
+    if ( rc )
+        pt_jlog(LOG_ERR, NULL, NULL, NULL, NULL, "cannot write the status file %s: %s",
+                d->status_file, strerror(-rc));
+}
 
 static uint64_t now_usec(void)
 {
@@ -123,38 +145,34 @@ static void status_line(const struct pt_pass *p, char *buf, size_t len)
 static void run_pass(struct daemon *d, uint64_t start)
 {
     enum pt_trigger why = pt_sched_pass_begin(&d->sched, start);
-    struct pt_pass p;
-    struct pt_status st;
+    struct pt_pass *pp = &d->last;
     unsigned long long h;
     bool repeat;
     char line[512];
-    int rc;
 
     d->passes++;
     pt_jlog(LOG_DEBUG, NULL, NULL, NULL, NULL, "pass %lu (%s) starts", d->passes, pt_trigger_name(why));
-    pt_pass_run(&d->popts, &p);
-    pt_sched_pass_end(&d->sched, now_usec(), p.failed);
+    pt_pass_free(pp);
+    pt_pass_run(&d->popts, pp);
+    pt_sched_pass_end(&d->sched, now_usec(), pp->failed);
 
-    h = p.have_before ? findings_hash(&p.before) : 0;
-    repeat = d->have_last_findings && h == d->last_findings_hash && p.have_before;
+    h = pp->have_before ? findings_hash(&pp->before) : 0;
+    repeat = d->have_last_findings && h == d->last_findings_hash && pp->have_before;
     d->last_findings_hash = h;
-    d->have_last_findings = p.have_before;
-    pt_jlog_pass(&p, d->passes, why, repeat,
+    d->have_last_findings = pp->have_before;
+    pt_jlog_pass(pp, d->passes, why, repeat,
                  d->sched.retry ? (double)d->sched.backoff / PT_USEC_PER_SEC : 0);
 
-    st = (struct pt_status){
+    d->last_st = (struct pt_status){
         .time = (long long)time(NULL), .pid = (long)getpid(), .pass = d->passes, .trigger = why,
-        .result = p.result, .have_view = p.have_view, .source = p.source, .hv = p.hv,
-        .ops_planned = p.have_plan ? p.plan.n : 0, .ops_done = p.done, .error = p.error,
-        .plan = p.have_plan ? &p.plan : NULL, .report = pt_pass_report(&p),
+        .result = pp->result, .have_view = pp->have_view, .source = pp->source, .hv = pp->hv,
+        .ops_planned = pp->have_plan ? pp->plan.n : 0, .ops_done = pp->done, .error = pp->error,
+        .plan = pp->have_plan ? &pp->plan : NULL, .report = pt_pass_report(pp),
     };
-    rc = pt_status_write(d->status_file, &st);
-    if ( rc )
-        pt_jlog(LOG_ERR, NULL, NULL, NULL, NULL, "cannot write the status file %s: %s",
-                d->status_file, strerror(-rc));
+    write_status(d);
 
-    status_line(&p, line, sizeof(line));
-    if ( !d->ready && p.result != PT_RESULT_ERROR )
+    status_line(pp, line, sizeof(line));
+    if ( !d->ready && pp->result != PT_RESULT_ERROR )
     {
         d->ready = true;
         sd_notifyf(false, "READY=1\nSTATUS=%s", line);
@@ -175,7 +193,7 @@ static void run_pass(struct daemon *d, uint64_t start)
     }
     else
         sd_notifyf(false, "STATUS=%s%s", d->ready ? "" : "not ready, start-up pass failed: ", line);
-    pt_pass_free(&p);
+    /* d->last stays: the status file refers to it until the next pass. */
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -192,11 +210,15 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 static void on_uevent(void *userdata, const struct pt_uevent *ev)
 {
     struct daemon *d = userdata;
+    bool was_pending = pass_pending(d);
 
     if ( ev )
         pt_sched_event(&d->sched, now_usec());
     else
         pt_sched_overflow(&d->sched, now_usec());
+    /* Tell libxl a pass is coming (it waits for it, bounded): once per batch. */
+    if ( !was_pending && !d->sched.running )
+        write_status(d);
     rearm(d);
 }
 
@@ -206,6 +228,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 
     pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL, "SIGHUP: a full pass now");
     pt_sched_sighup(&d->sched, now_usec());
+    write_status(d);
     rearm(d);
     return 0;
 }
@@ -352,6 +375,7 @@ int pt_cmd_run(const struct pt_options *o)
  out:
     pt_watch_close(d.watch);
     sd_event_source_disable_unref(d.timer);
+    pt_pass_free(&d.last);
     sd_event_unref(d.e);
     return rc < 0 ? PT_EXIT_ERROR : 0;
 }
