@@ -44,15 +44,21 @@ tb_kernel_pkg()
 # (one apt-cache call: it costs about a second each).
 tb_pkg_versions()
 {
-    local out
-    out=$(apt-cache policy "$@" 2>/dev/null |
-        awk '/^[^ ].*:$/ { p = substr($0, 1, length($0) - 1); sub(/:amd64$/, "", p) }
-             /^  Candidate:/ && $2 != "(none)" { print p "=" $2 }')
-    local p
-    for p in "$@"; do
-        echo "$out" | grep -q "^$p=" ||
-            tb_die "package $p has no candidate version in apt (run apt-get update)"
+    local out p try missing
+    # Retried: an apt-get update running elsewhere swaps the lists under us.
+    for try in 1 2 3 4 5; do
+        out=$(apt-cache policy "$@" 2>/dev/null |
+            awk '/^[^ ].*:$/ { p = substr($0, 1, length($0) - 1); sub(/:amd64$/, "", p) }
+                 /^  Candidate:/ && $2 != "(none)" { print p "=" $2 }')
+        missing=
+        for p in "$@"; do
+            echo "$out" | grep -q "^$p=" || missing="$missing $p"
+        done
+        [ -n "$missing" ] || break
+        sleep 3
     done
+    [ -z "$missing" ] ||
+        tb_die "no candidate version in apt for$missing (run apt-get update)"
     echo "$out"
 }
 

@@ -235,7 +235,18 @@ capture_sysfs()
 
 # ---------------------------------------------------------------- repair
 
-# repair [--allow-null] [--allow-blocked]: pcitopod's repair (check, apply, check), optional
+# repair_rebind: rebinds what repair unbound ($W/unbound: "SBDF driver" lines).
+repair_rebind()
+{
+    while read -r _s _drv; do
+        say "rebind $_s to $_drv"
+        echo "$_s" >"/sys/bus/pci/drivers/$_drv/bind" || fail "rebinding $_s to $_drv failed"
+    done <"$W/unbound"
+    [ -s "$W/unbound" ] && { xl info >/dev/null 2>&1 || fail "Xen stopped answering after the drivers were rebound"; }
+    : >"$W/unbound"
+}
+
+# repair [--allow-null] [--allow-blocked] [--no-unbind]: pcitopod's repair (check, apply, check), optional
 # until the Xen backend exists.  With REPAIR=required (PCITOPOD_TESTBED_REPAIR=
 # required on the host) a missing backend fails the scenario.  pcitopod check
 # exits 0 consistent, 1 not, 2 error, 3 nothing wrong seen but stock Xen hides
@@ -247,15 +258,19 @@ capture_sysfs()
 #     with --allow-blocked, what pcitopod reports as blocked (a PF with VFs
 #     enabled, a device a guest owns) while Q shows nothing else wrong.
 # When pcitopod finds nothing to do, Q must agree, and nothing is applied.
+# Drivers whose MSIs pcitopod's plan names as blocking are unbound for the
+# repair and rebound after (pcitopod's own advice), unless --no-unbind.
 # Returns 0 when the repair ran.
 repair()
 {
     _allow_null=0
     _allow_blocked=0
+    _unbind=1
     for _a in "$@"; do
         case $_a in
             --allow-null) _allow_null=1 ;;
             --allow-blocked) _allow_blocked=1 ;;
+            --no-unbind) _unbind=0 ;;
         esac
     done
     if ! pcitopod_present || ! pcitopod xen-view >/dev/null 2>&1; then
@@ -267,6 +282,33 @@ repair()
         return 1
     fi
     say "pcitopod repair: check, apply, check"
+    # pcitopod blocks a device whose dom0 driver has MSIs enabled (Xen 4.17
+    # frees the MSI state on remove, then BUG()s when dom0 releases the IRQ)
+    # and says: unbind the driver, run pcitopod, rebind.  Do as it says.
+    # The reason names the device whose MSIs block ("0000:02:00.0 sits
+    # behind it ... has MSI/MSI-X enabled"), or the blocked device itself.
+    : >"$W/unbound"
+    _round=0
+    while [ $_unbind = 1 ] && [ $_round -lt 4 ]; do
+        _round=$((_round + 1))
+        pcitopod plan --json >"$W/plan0.json" 2>/dev/null
+        sed -n '/"blocked"/,$p' "$W/plan0.json" |
+            awk '/"sbdf"/ { s = $0; sub(/.*"sbdf": *"/, "", s); sub(/".*/, "", s) }
+                 /"reason"/ && /MSI/ && s != "" {
+                     r = $0; sub(/.*"reason": *"/, "", r)
+                     if ( r ~ /^[0-9a-f]+:[0-9a-f]+:[0-9a-f]+[.][0-7] / )
+                         s = substr(r, 1, 12)
+                     print s; s = "" }' | sort -u >"$W/msi.sbdf"
+        _n=0
+        for _s in $(cat "$W/msi.sbdf"); do
+            [ -e "/sys/bus/pci/devices/$_s/driver" ] || continue
+            _drv=$(basename "$(readlink "/sys/bus/pci/devices/$_s/driver")")
+            say "unbind $_s from $_drv (pcitopod: its MSIs block the repair)"
+            echo "$_s" >"/sys/bus/pci/drivers/$_drv/unbind" && echo "$_s $_drv" >>"$W/unbound"
+            _n=$((_n + 1))
+        done
+        [ $_n -gt 0 ] || break
+    done
     views
     cp "$W/nullowner" "$W/nullowner.pre"
     pcitopod check >"$W/pre.txt" 2>&1
@@ -280,6 +322,7 @@ repair()
             else
                 say "nothing to repair: pcitopod and Xen's Q dump agree"
             fi
+            repair_rebind
             return 0
             ;;
         1) ;;
@@ -310,10 +353,15 @@ repair()
             say "pcitopod check after apply: consistent, and Xen's Q dump agrees"
             ;;
         1)
-            if [ $_allow_blocked = 1 ] && [ -z "$_left$_null" ] &&
-                grep -q '"kind": *"blocked"' "$W/post.json"; then
-                say "left alone, and reported as blocked by pcitopod:"
-                grep -A3 '"kind": *"blocked"' "$W/post.json" | sed -n 's/.*"detail": *"\(.*\)".*/SCENARIO:   \1/p'
+            # What is left must be exactly what the plan leaves blocked.
+            pcitopod plan --json >"$W/plan.json" 2>/dev/null
+            sed -n 's/.*"sbdf": *"\([^"]*\)".*/\1/p' "$W/post.json" | sort -u >"$W/left.sbdf"
+            sed -n '/"blocked"/,$p' "$W/plan.json" |
+                sed -n 's/.*"sbdf": *"\([^"]*\)".*/\1/p' | sort -u >"$W/blocked.sbdf"
+            if [ $_allow_blocked = 1 ] && [ -z "$_left$_null" ] && [ -s "$W/blocked.sbdf" ] &&
+                ! grep -vxF -f "$W/blocked.sbdf" "$W/left.sbdf" >/dev/null; then
+                say "left alone, and blocked in pcitopod's plan: $(echo $(cat "$W/blocked.sbdf"))"
+                sed -n 's/.*"reason": *"\(.*\)".*/SCENARIO:   blocked: \1/p' "$W/plan.json"
             elif [ $_allow_null = 1 ] && [ -z "$_left" ] && [ -n "$_null" ]; then
                 grep -q '"sbdf"' "$W/post.json" ||
                     fail "pcitopod check exits 1 but lists no finding"
@@ -328,6 +376,7 @@ repair()
             fail "pcitopod check after apply exited $_post"
             ;;
     esac
+    repair_rebind
     { cat "$W/pre.txt"; echo "exit $_pre"; cat "$W/apply.out"; echo "exit $_ap";
       cat "$W/post.json" "$W/post.err"; echo "exit $_post"; } | send_file repair.txt
     return 0
