@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+
 #include "handbuilt.h"
 #include "tap.h"
 

@@ -153,6 +153,22 @@ static void block_last(struct pt_report *r, int owner)
     }
 }
 
+/* Turns the last finding into "blocked" for a reason other than its owner. */
+static void block_last_why(struct pt_report *r, int owner, const char *why)
+{
+    struct pt_finding *f = &r->f[r->n - 1];
+    char *nd = NULL;
+
+    f->cause = f->kind;
+    f->kind = PT_FIND_BLOCKED;
+    f->owner = owner;
+    if ( asprintf(&nd, "%s; %s", f->detail, why) >= 0 )
+    {
+        free(f->detail);
+        f->detail = nd;
+    }
+}
+
 static const char *range_str(int sec, int sub, char *buf, size_t len)
 {
     if ( sec == PT_NO_RANGE || sub == PT_NO_RANGE )
@@ -375,6 +391,16 @@ int pt_diff(const struct pt_topo *dom0, const struct pt_xview *xen,
         out->f[out->n - 1].what = what;
         if ( !owner_is_touchable(x->owner, pol) )
             block_last(out, x->owner);
+        else if ( what == PT_MIS_RANGE && !pt_type_feeds_bus2bridge(d->type) &&
+                  (d->cfg.msi_enabled || d->cfg.msix_enabled) )
+            /*
+             * Only a PCIe port's recorded range differs, which Xen never
+             * uses (bus2bridge comes from PCIe-to-PCI and legacy bridges
+             * alone), and re-registering it would free the MSIs its dom0
+             * driver uses (pci_cleanup_msi): leave it, say so.
+             */
+            block_last_why(out, x->owner,
+                           "harmless (Xen uses no PCIe port's range) and not repaired: re-registering it would free the MSI/MSI-X interrupts its dom0 driver uses");
     }
 
     /* Xen's entries that dom0 does not have. */

@@ -158,6 +158,26 @@ static bool xrange_behind(const struct pt_xdev *x, unsigned *lo, unsigned *hi)
     return *lo <= *hi;
 }
 
+/*
+ * True when dom0 has live interrupts through Xen's entry at this SBDF:
+ * pci_remove_device() calls pci_cleanup_msi(), which frees the MSI IRQs
+ * dom0 still has bound as pirqs, and Xen later BUG()s in
+ * __pirq_guest_unbind() when dom0 lets them go (seen on the testbed: a
+ * root port re-registered under the pcieport driver, then dom0 shutdown).
+ * A re-add does not bring the MSI state back.
+ */
+static bool dom0_msi_live(const struct planner *p, pt_sbdf_t sbdf)
+{
+    ssize_t j = dindex(p, sbdf);
+
+    return j >= 0 && (p->dom0->devs[j].cfg.msi_enabled || p->dom0->devs[j].cfg.msix_enabled);
+}
+
+static const char msi_reason[] =
+    "its dom0 driver has MSI/MSI-X enabled, and Xen 4.17 frees a device's MSI state when it is "
+    "removed (pci_cleanup_msi) and later BUG()s when dom0 releases the interrupt; unbind the "
+    "driver, run pcitopod again, then rebind it";
+
 static bool owner_removable(const struct planner *p, int owner)
 {
     if ( owner == 0 )
@@ -212,26 +232,6 @@ static const char *owner_reason(int owner, char *buf, size_t len)
     snprintf(buf, len, "assigned to domain %d", owner);
     return buf;
 }
-
-/*
- * True when dom0 has live interrupts through Xen's entry at this SBDF:
- * pci_remove_device() calls pci_cleanup_msi(), which frees the MSI IRQs
- * dom0 still has bound as pirqs, and Xen later BUG()s in
- * __pirq_guest_unbind() when dom0 lets them go (seen on the testbed: a
- * root port re-registered under the pcieport driver, then dom0 shutdown).
- * A re-add does not bring the MSI state back.
- */
-static bool dom0_msi_live(const struct planner *p, pt_sbdf_t sbdf)
-{
-    ssize_t j = dindex(p, sbdf);
-
-    return j >= 0 && (p->dom0->devs[j].cfg.msi_enabled || p->dom0->devs[j].cfg.msix_enabled);
-}
-
-static const char msi_reason[] =
-    "its dom0 driver has MSI/MSI-X enabled, and Xen 4.17 frees a device's MSI state when it is "
-    "removed (pci_cleanup_msi) and later BUG()s when dom0 releases the interrupt; unbind the "
-    "driver, run pcitopod again, then rebind it";
 
 /* False for an entry that may not leave Xen as part of a bridge's subtree. */
 static bool subtree_member_ok(const struct planner *p, size_t i)
@@ -429,7 +429,8 @@ static int seed_from_report(struct planner *p, const struct pt_report *r)
             if ( j >= 0 )
                 p->de[j].pinned = true;
             rc = add_blocked(p->plan, fi->sbdf, fi->owner, "%s",
-                             owner_reason(fi->owner, ob, sizeof(ob)));
+                             fi->owner == 0 && dom0_msi_live(p, fi->sbdf)
+                                 ? msi_reason : owner_reason(fi->owner, ob, sizeof(ob)));
             if ( rc )
                 return rc;
             break;
