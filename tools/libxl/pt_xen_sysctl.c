@@ -76,10 +76,24 @@ static int topo_call(xc_interface *xch, struct xen_sysctl_pci_topology *op,
     return 0;
 }
 
-/* "this hypervisor has no such sysctl": arch_do_sysctl()'s default is -ENOSYS. */
-static bool sysctl_unknown(int e)
+/*
+ * True when the errno says "this hypervisor has no such sysctl":
+ * arch_do_sysctl()'s default is -ENOSYS; under flask, flask_sysctl()
+ * denies a command it does not know with -EPERM (avc_unknown_permission())
+ * before that.  A flask denial of the known command is -EACCES
+ * (avc_has_perm()).
+ */
+bool pt_xen_sysctl_unknown(int e)
 {
-    return e == ENOSYS || e == EOPNOTSUPP || e == EINVAL;
+    return e == ENOSYS || e == EOPNOTSUPP || e == EINVAL || e == EPERM;
+}
+
+int pt_xen_sysctl_probe(xc_interface *xch)
+{
+    struct xen_sysctl_pci_topology op;
+
+    memset(&op, 0, sizeof(op));
+    return topo_call(xch, &op, NULL, NULL);
 }
 
 static int read_segment(xc_interface *xch, uint16_t seg, bool first_call, struct pt_xview *v,
@@ -114,7 +128,7 @@ static int read_segment(xc_interface *xch, uint16_t seg, bool first_call, struct
         rc = topo_call(xch, &op, devs, b2b);
         if ( rc )
         {
-            if ( first_call && cursor == 0 && sysctl_unknown(-rc) )
+            if ( first_call && cursor == 0 && pt_xen_sysctl_unknown(-rc) )
             {
                 rc = -ENOSYS;   /* stock hypervisor: the caller falls back */
                 goto out;

@@ -14,6 +14,8 @@
 #ifndef PT_XEN_SYSCTL_H
 #define PT_XEN_SYSCTL_H
 
+#include <stdbool.h>
+
 #include "pcitopo.h"
 
 /*
@@ -24,6 +26,11 @@
  */
 int pt_xen_read_view_sysctl(xc_interface *xch, const struct pt_topo *dom0,
                             struct pt_xview *out, struct pt_errlog *log);
+
+/* Asks the sysctl for nothing but its flags: 0 when the hypervisor has it, else -errno. */
+int pt_xen_sysctl_probe(xc_interface *xch);
+/* True for the errno of a hypervisor without XEN_SYSCTL_pci_topology (incl. flask's EPERM). */
+bool pt_xen_sysctl_unknown(int e);
 
 /*
  * Stock 4.17: which of dom0's devices Xen knows (XEN_SYSCTL_pcitopoinfo).

@@ -22,11 +22,10 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "xen_sysctl_abi.h"
+#include "pt_xen_sysctl.h"
 
 #define PRIVCMD_PATH      "/dev/xen/privcmd"
 #define CAPABILITIES_PATH "/proc/xen/capabilities"
-#define TOPO_CHUNK        256           /* device records per sysctl call */
 #define READ_RETRIES      3             /* registry changed under us: re-read */
 #define CONRING_CHUNK     65536
 
@@ -62,263 +61,6 @@ static int op_error(struct pt_errlog *log, const char *op, pt_sbdf_t sbdf,
     pt_log(log, PT_SEV_ERROR, "%s %s%s failed: %s", op, pt_sbdf_fmt(sbdf, s),
            what ? what : "", errno_text(e, eb, sizeof(eb)));
     return -e;
-}
-
-/* ------------------------------------------------------------------ */
-/* XEN_SYSCTL_pci_topology                                             */
-/* ------------------------------------------------------------------ */
-
-static enum pt_dev_type type_from_xen(uint8_t t)
-{
-    switch ( t )
-    {
-    case XEN_PCI_TOPO_TYPE_PCIe_ENDPOINT:   return PT_TYPE_PCIE_ENDPOINT;
-    case XEN_PCI_TOPO_TYPE_PCIe_BRIDGE:     return PT_TYPE_PCIE_PORT;
-    case XEN_PCI_TOPO_TYPE_PCIe2PCI_BRIDGE: return PT_TYPE_PCIE2PCI_BRIDGE;
-    case XEN_PCI_TOPO_TYPE_PCI2PCIe_BRIDGE: return PT_TYPE_PCI2PCIE_BRIDGE;
-    case XEN_PCI_TOPO_TYPE_LEGACY_BRIDGE:   return PT_TYPE_LEGACY_BRIDGE;
-    case XEN_PCI_TOPO_TYPE_HOST_BRIDGE:     return PT_TYPE_HOST_BRIDGE;
-    case XEN_PCI_TOPO_TYPE_PCI:             return PT_TYPE_PCI_ENDPOINT;
-    default:                                return PT_TYPE_UNKNOWN;
-    }
-}
-
-static int owner_from_xen(uint16_t owner)
-{
-    if ( owner == XEN_PCI_TOPO_OWNER_NONE )
-        return PT_OWNER_NONE;
-    return owner;       /* DOMID_IO/DOMID_XEN are PT_DOMID_IO/PT_DOMID_XEN */
-}
-
-static void xdev_from_record(uint16_t seg, const struct xen_sysctl_pci_topology_dev *r,
-                             struct pt_xdev *d)
-{
-    memset(d, 0, sizeof(*d));
-    d->sbdf = r->sbdf;
-    d->type = type_from_xen(r->type);
-    d->sec_bus = r->sec_bus == XEN_PCI_TOPO_NO_BUS ? PT_NO_RANGE : r->sec_bus;
-    d->sub_bus = r->sub_bus == XEN_PCI_TOPO_NO_BUS ? PT_NO_RANGE : r->sub_bus;
-    d->owner = owner_from_xen(r->owner);
-    d->virtfn = r->flags & XEN_PCI_TOPO_F_VIRTFN;
-    d->has_physfn = r->flags & XEN_PCI_TOPO_F_PHYSFN;
-    if ( d->has_physfn )
-        d->physfn = PT_SBDF(seg, r->physfn_bus, r->physfn_devfn);
-    d->extfn = r->flags & XEN_PCI_TOPO_F_EXTFN;
-    d->phantom_stride = r->phantom_stride;
-}
-
-/*
- * One XEN_SYSCTL_pci_topology call.  Returns 0 or -errno (errno of the
- * hypercall); *op holds the OUT fields.
- */
-static int topo_call(struct xen_priv *p, struct xen_sysctl_pci_topology *op,
-                     xc_hypercall_buffer_t *devs, xc_hypercall_buffer_t *b2b)
-{
-    struct xen_sysctl sysctl;
-    struct xen_sysctl_pci_topology t = *op;
-
-    /* The stock headers' union has no pci_topology member: go through pad. */
-    set_xen_guest_handle_raw(t.devs, devs ? devs->hbuf : NULL);
-    set_xen_guest_handle_raw(t.bus2bridge, b2b ? b2b->hbuf : NULL);
-    memset(&sysctl, 0, sizeof(sysctl));
-    sysctl.cmd = XEN_SYSCTL_pci_topology;
-    memcpy(sysctl.u.pad, &t, sizeof(t));
-
-    if ( xc_sysctl(p->xch, &sysctl) )
-        return -(errno ? errno : EIO);
-    memcpy(op, sysctl.u.pad, sizeof(*op));
-    return 0;
-}
-
-/*
- * True when the errno of the probe says "this hypervisor has no such
- * sysctl".  arch_do_sysctl()'s default is -ENOSYS; under flask,
- * flask_sysctl() denies a command it does not know with -EPERM
- * (avc_unknown_permission()) before that.  A flask denial of the known
- * command is -EACCES (avc_has_perm()), and a non-control domain or a
- * version mismatch was already ruled out by XEN_SYSCTL_physinfo.
- */
-static bool sysctl_unknown(int e)
-{
-    return e == ENOSYS || e == EOPNOTSUPP || e == EINVAL || e == EPERM;
-}
-
-/*
- * Reads one segment through the sysctl into v (segment created only when
- * Xen knows it).  -errno with a message on failure; -EAGAIN when the
- * registry changed while paging (caller retries).
- */
-static int read_segment_sysctl(struct xen_priv *p, uint16_t seg, struct pt_xview *v,
-                               struct pt_errlog *log)
-{
-    DECLARE_HYPERCALL_BUFFER(struct xen_sysctl_pci_topology_dev, devs);
-    DECLARE_HYPERCALL_BUFFER(struct xen_sysctl_pci_topology_b2b, b2b);
-    struct xen_sysctl_pci_topology_b2b first[256];
-    struct xen_sysctl_pci_topology op;
-    struct pt_xseg *xs = NULL;
-    uint32_t cursor = 0;
-    bool have_first = false;
-    char eb[128];
-    int rc = 0;
-
-    devs = xc_hypercall_buffer_alloc(p->xch, devs, TOPO_CHUNK * sizeof(*devs));
-    b2b = xc_hypercall_buffer_alloc(p->xch, b2b, 256 * sizeof(*b2b));
-    if ( !devs || !b2b )
-    {
-        pt_log(log, PT_SEV_ERROR,
-               "XEN_SYSCTL_pci_topology segment %04x: cannot allocate hypercall buffers: %s",
-               seg, errno_text(ENOMEM, eb, sizeof(eb)));
-        rc = -ENOMEM;
-        goto out;
-    }
-
-    for ( ;; )
-    {
-        memset(&op, 0, sizeof(op));
-        op.segment = seg;
-        op.cursor = cursor;
-        op.max_devs = TOPO_CHUNK;
-        rc = topo_call(p, &op, HYPERCALL_BUFFER(devs), HYPERCALL_BUFFER(b2b));
-        if ( rc )
-        {
-            pt_log(log, PT_SEV_ERROR,
-                   "XEN_SYSCTL_pci_topology segment %04x from %02x:%02x.%u failed: %s",
-                   seg, (cursor >> 8) & 0xff, PT_SLOT(cursor & 0xff), PT_FUNC(cursor & 0xff),
-                   errno_text(-rc, eb, sizeof(eb)));
-            goto out;
-        }
-        if ( !(op.flags & XEN_SYSCTL_PCI_TOPOLOGY_SEG_KNOWN) )
-            break;              /* Xen never saw this segment: nothing to report */
-
-        if ( !have_first )
-        {
-            memcpy(first, b2b, sizeof(first));
-            have_first = true;
-        }
-        else if ( memcmp(first, b2b, sizeof(first)) )
-        {
-            rc = -EAGAIN;       /* a bridge came or went between two pages */
-            goto out;
-        }
-
-        if ( !xs && !(xs = pt_xview_seg(v, seg, true)) )
-        {
-            rc = -ENOMEM;
-            goto out;
-        }
-        xs->b2b_known = true;
-        for ( unsigned b = 0; b < 256; b++ )
-        {
-            xs->b2b[b].map = b2b[b].map;
-            xs->b2b[b].bus = b2b[b].bus;
-            xs->b2b[b].devfn = b2b[b].devfn;
-        }
-
-        if ( op.num_devs > TOPO_CHUNK )
-        {
-            pt_log(log, PT_SEV_ERROR,
-                   "XEN_SYSCTL_pci_topology segment %04x: the hypervisor wrote %u records into a buffer of %u",
-                   seg, op.num_devs, TOPO_CHUNK);
-            rc = -EPROTO;
-            goto out;
-        }
-        for ( uint32_t i = 0; i < op.num_devs; i++ )
-        {
-            struct pt_xdev d;
-            char s[PT_SBDF_STRLEN];
-
-            if ( PT_SEG(devs[i].sbdf) != seg ||
-                 (devs[i].sbdf & 0xffff) < cursor )
-            {
-                pt_log(log, PT_SEV_ERROR,
-                       "XEN_SYSCTL_pci_topology segment %04x: record %s out of order (cursor %04x)",
-                       seg, pt_sbdf_fmt(devs[i].sbdf, s), cursor);
-                rc = -EPROTO;
-                goto out;
-            }
-            xdev_from_record(seg, &devs[i], &d);
-            if ( pt_xview_find(v, d.sbdf) )
-            {
-                rc = -EAGAIN;   /* seen twice: the registry changed while paging */
-                goto out;
-            }
-            if ( !pt_xview_add(v, &d) )
-            {
-                rc = -ENOMEM;
-                goto out;
-            }
-            /* pt_xview_add() may have moved the segment array. */
-            xs = pt_xview_seg(v, seg, false);
-        }
-
-        if ( op.cursor == XEN_SYSCTL_PCI_TOPOLOGY_DONE )
-            break;
-        if ( op.cursor <= cursor || op.cursor > 0xffff )
-        {
-            pt_log(log, PT_SEV_ERROR,
-                   "XEN_SYSCTL_pci_topology segment %04x: cursor did not advance (%04x -> %08x)",
-                   seg, cursor, op.cursor);
-            rc = -EPROTO;
-            goto out;
-        }
-        cursor = op.cursor;
-    }
-
- out:
-    xc_hypercall_buffer_free(p->xch, devs);
-    xc_hypercall_buffer_free(p->xch, b2b);
-    return rc;
-}
-
-/* The segments to ask about: 0 and every segment dom0 has devices on. */
-static size_t segments_of(const struct pt_topo *dom0, uint16_t *segs, size_t max)
-{
-    size_t n = 0;
-
-    segs[n++] = 0;
-    for ( size_t i = 0; dom0 && i < dom0->n && n < max; i++ )
-    {
-        uint16_t s = PT_SEG(dom0->devs[i].sbdf);
-        bool seen = false;
-
-        for ( size_t j = 0; j < n; j++ )
-            seen = seen || segs[j] == s;
-        if ( !seen )
-            segs[n++] = s;
-    }
-    return n;
-}
-
-static int read_view_sysctl(struct xen_priv *p, const struct pt_topo *dom0,
-                            struct pt_xview *out, struct pt_errlog *log)
-{
-    uint16_t segs[64];
-    size_t nsegs = segments_of(dom0, segs, 64);
-    struct pt_xview v = { 0 };
-    int rc = -EAGAIN;
-
-    for ( unsigned attempt = 0; attempt < READ_RETRIES && rc == -EAGAIN; attempt++ )
-    {
-        pt_xview_free(&v);
-        memset(&v, 0, sizeof(v));
-        v.source = PT_SOURCE_SYSCTL;
-        v.hv = PT_HV_PATCHED;
-        rc = 0;
-        for ( size_t i = 0; i < nsegs && !rc; i++ )
-            rc = read_segment_sysctl(p, segs[i], &v, log);
-    }
-    if ( rc == -EAGAIN )
-        pt_log(log, PT_SEV_ERROR,
-               "XEN_SYSCTL_pci_topology: Xen's PCI registry kept changing during %u reads; try again when it has settled",
-               READ_RETRIES);
-    if ( rc )
-    {
-        pt_xview_free(&v);
-        return rc;
-    }
-    pt_xview_sort(&v);
-    *out = v;           /* like pt_xview_copy(): out is taken as empty */
-    return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -686,7 +428,7 @@ static int xen_read_view(struct pt_backend *b, const struct pt_topo *dom0,
 {
     struct xen_priv *p = b->priv;
 
-    return p->patched ? read_view_sysctl(p, dom0, out, log)
+    return p->patched ? pt_xen_read_view_sysctl(p->xch, dom0, out, log)
                       : read_view_stock(p, dom0, out, log);
 }
 
@@ -869,7 +611,6 @@ int pt_backend_xen_open(struct pt_backend **out, struct pt_errlog *log)
 {
     struct pt_backend *b = NULL;
     struct xen_priv *p = NULL;
-    struct xen_sysctl_pci_topology op;
     xc_physinfo_t info;
     char eb[128];
     int rc, e;
@@ -937,12 +678,11 @@ int pt_backend_xen_open(struct pt_backend **out, struct pt_errlog *log)
         goto fail;
     }
 
-    /* Is the pcitopod sysctl there?  Ask for nothing but the flags. */
-    memset(&op, 0, sizeof(op));
-    rc = topo_call(p, &op, NULL, NULL);
+    /* Is the pcitopod sysctl there? */
+    rc = pt_xen_sysctl_probe(p->xch);
     if ( !rc )
         p->patched = true;
-    else if ( sysctl_unknown(-rc) )
+    else if ( pt_xen_sysctl_unknown(-rc) )
     {
         p->patched = false;
         pt_log(log, PT_SEV_WARN,
