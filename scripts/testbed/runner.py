@@ -224,7 +224,7 @@ class Run:
         m = re.search(r"TESTBED-DONE rc=(\d+)", raw)
         if m:
             self.done_rc = int(m.group(1))
-        if self.panic is not None and self.panic_lines < 2:
+        if self.panic is not None and self.panic_lines < 1:
             # The line after "Panic on CPU n:" says why ("Xen BUG at irq.c:1753").
             why = raw.replace("(XEN)", "").strip()
             if why and "****" not in why:
