@@ -559,12 +559,14 @@ static unsigned check_history(const char *who, struct hist *h, const char *dir,
         check_stock_residue(who, &rep, &plan, &pre, &topo);
 
     r = pt_plan_build(&topo, &h->sim.state, pol, &again, &log);
-    if ( r == 0 && again.n && hv == PT_HV_STOCK && readded_ownerless(&plan, &pre) )
+    if ( r == 0 && again.n && readded_ownerless(&plan, &pre) )
     {
         /*
-         * Stock: an owner-less entry blocks the repair of the bridges above
-         * it (removing it panics Xen) until the plan's add gives it an
-         * owner; removals come before additions, so that takes a second pass.
+         * An owner-less entry blocks the repair of the bridges above it
+         * (stock: removing it panics Xen; both: re-adding a failed add
+         * fails again, so the planner never removes one dom0 still has)
+         * until the plan's retry add gives it an owner; removals come
+         * before additions, so that takes a second pass.
          */
         struct pt_plan third = { 0 };
 
@@ -837,7 +839,7 @@ int main(void)
     printf("stock residue observed (plan run with failed adds ignored, as Linux does): "
            "%u bus2bridge/cycle entries (%u outside blocked bridges, in %u of %u histories)\n",
            tot.observed_all, tot.observed, tot.with_observed, seed_count);
-    printf("%u stock histories needed a second pass (owner-less entries blocking bridge repairs)\n",
+    printf("%u histories needed a second pass (owner-less entries blocking bridge repairs until a retry add gives them an owner)\n",
            tot.second_pass);
     printf("events:");
     for ( unsigned e = 0; e < HIST_EV__COUNT; e++ )

@@ -187,6 +187,21 @@ static bool owner_removable(const struct planner *p, int owner)
     return owner == PT_DOMID_IO && p->pol->requarantine;
 }
 
+/*
+ * Whether this entry may leave Xen.  Besides its owner: an owner-less
+ * entry (a failed add) that dom0 still has would have to be added back,
+ * and that add fails the way the first one did (VT-d: no DMAR unit covers
+ * a bus above what Xen scanned at boot, -ENODEV; seen on the testbed),
+ * leaving the device and, as apply stops there, its siblings unregistered.
+ * A ghost with no owner may go (on the patched hypervisor).
+ */
+static bool entry_removable(const struct planner *p, const struct pt_xdev *x)
+{
+    if ( x->owner == PT_OWNER_NONE && pt_topo_find(p->dom0, x->sbdf) )
+        return false;
+    return owner_removable(p, x->owner);
+}
+
 static int add_blocked(struct pt_plan *plan, pt_sbdf_t sbdf, int owner, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -221,6 +236,10 @@ static int add_blocked(struct pt_plan *plan, pt_sbdf_t sbdf, int owner, const ch
     return 0;
 }
 
+static const char noowner_readd_reason[] =
+    "Xen's add of it failed (no owner: no IOMMU context); removing it and adding it back would "
+    "fail the same way (e.g. no IOMMU unit covers its bus), so it is left as it is";
+
 static const char *owner_reason(int owner, char *buf, size_t len)
 {
     if ( owner == PT_DOMID_IO )
@@ -238,7 +257,7 @@ static bool subtree_member_ok(const struct planner *p, size_t i)
 {
     ssize_t j = dindex(p, p->xe[i].x->sbdf);
 
-    if ( p->xe[i].pinned || !owner_removable(p, p->xe[i].x->owner) ||
+    if ( p->xe[i].pinned || !entry_removable(p, p->xe[i].x) ||
          dom0_msi_live(p, p->xe[i].x->sbdf) )
         return false;
     return j < 0 || !p->dom0->devs[j].vfs_enabled;
@@ -503,10 +522,11 @@ static int resolve(struct planner *p)
 
             if ( !e->rm )
                 continue;
-            if ( !owner_removable(p, e->x->owner) )
+            if ( !entry_removable(p, e->x) )
             {
                 rc = pin(p, i, j, e->x->sbdf, e->x->owner,
-                         owner_reason(e->x->owner, ob, sizeof(ob)));
+                         owner_removable(p, e->x->owner) ? noowner_readd_reason
+                         : owner_reason(e->x->owner, ob, sizeof(ob)));
                 changed = true;
                 continue;
             }
@@ -536,6 +556,7 @@ static int resolve(struct planner *p)
                 snprintf(msg, sizeof(msg), "%s sits behind it in Xen's registry and %s%s",
                          pt_sbdf_fmt(bx->sbdf, sb), owner_removable(p, bx->owner) ? "" : "is ",
                          !owner_removable(p, bx->owner) ? owner_reason(bx->owner, ob, sizeof(ob))
+                         : !entry_removable(p, bx) ? "is an entry whose add failed in Xen (no owner; it would fail again)"
                          : p->xe[bad].pinned ? "must be left alone (see its own entry)"
                          : dom0_msi_live(p, bx->sbdf) ? "has MSI/MSI-X enabled by its dom0 driver (Xen would free its interrupts; unbind the driver first)"
                          : "is a PF with VFs enabled (re-registered only with SR-IOV disabled)");
@@ -760,6 +781,30 @@ static int emit_ops(struct planner *p)
     }
     if ( n > 1 )
         qsort_r(idx, n, sizeof(*idx), cmp_add, p);
+    /*
+     * A plain retry of an owner-less entry (nothing removed) goes last:
+     * if Xen refuses it again, apply stops there and nothing else is lost.
+     * Nothing depends on it: the entry stays registered either way.
+     */
+    {
+        size_t m = 0, r = 0;
+        size_t *retry = malloc((n + 1) * sizeof(*retry));
+
+        if ( !retry )
+            rc = -ENOMEM;
+        for ( size_t k = 0; k < n && !rc; k++ )
+        {
+            ssize_t xi = xindex(p, p->dom0->devs[idx[k]].sbdf);
+
+            if ( xi >= 0 && !p->xe[xi].rm && p->xe[xi].x->owner == PT_OWNER_NONE )
+                retry[r++] = idx[k];
+            else
+                idx[m++] = idx[k];
+        }
+        if ( retry )
+            memcpy(idx + m, retry, r * sizeof(*retry));
+        free(retry);
+    }
     for ( size_t k = 0; k < n && !rc; k++ )
     {
         const struct pt_dev *d = &p->dom0->devs[idx[k]];
