@@ -101,6 +101,12 @@ static int conring_read_from(xc_interface *xch, uint32_t *idx, char **buf, size_
             free(chunk);
             return -e;
         }
+        /*
+         * read_console_ring() returns the position it reached even when
+         * there was nothing to read (an empty ring, e.g. after 'xl dmesg
+         * -c'): that is the end index the next read must start from.
+         */
+        *idx = index;
         if ( count == 0 )
             break;
         if ( buf )
