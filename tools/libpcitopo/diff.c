@@ -391,6 +391,16 @@ int pt_diff(const struct pt_topo *dom0, const struct pt_xview *xen,
         out->f[out->n - 1].what = what;
         if ( !owner_is_touchable(x->owner, pol) )
             block_last(out, x->owner);
+        else if ( what == PT_MIS_NO_OWNER && x->type != PT_TYPE_PCI_ENDPOINT )
+            /*
+             * Xen's add failed, and not on bus2bridge: only a conventional
+             * PCI device's VT-d set-up walks it (domain_context_mapping(),
+             * -ENXIO on a loop, which a repair fixes).  Anything else
+             * failed on what dom0 cannot change - typically no DMAR unit's
+             * boot-time scope covers its bus (-ENODEV) - and fails again.
+             */
+            block_last_why(out, x->owner,
+                           "retrying from dom0 cannot help: its IOMMU set-up does not use bus2bridge (typically no IOMMU unit's boot-time scope covers its bus); boot without renumbering, or reserve bus numbers in the firmware");
         else if ( what == PT_MIS_RANGE && !pt_type_feeds_bus2bridge(d->type) &&
                   (d->cfg.msi_enabled || d->cfg.msix_enabled) )
             /*

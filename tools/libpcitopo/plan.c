@@ -188,16 +188,19 @@ static bool owner_removable(const struct planner *p, int owner)
 }
 
 /*
- * Whether this entry may leave Xen.  Besides its owner: an owner-less
- * entry (a failed add) that dom0 still has would have to be added back,
- * and that add fails the way the first one did (VT-d: no DMAR unit covers
- * a bus above what Xen scanned at boot, -ENODEV; seen on the testbed),
- * leaving the device and, as apply stops there, its siblings unregistered.
+ * Whether this entry may leave Xen.  Besides its owner: an owner-less entry
+ * (a failed add) that dom0 still has must be added back, and that add fails
+ * the way the first one did unless the cause was bus2bridge - only a
+ * conventional PCI device's VT-d set-up walks it (domain_context_mapping()
+ * gets -ENXIO on a loop; a repair fixes that).  Otherwise (typically no
+ * DMAR unit covers a bus above what Xen scanned at boot: -ENODEV, seen on
+ * the testbed) apply would stop there with its siblings unregistered.
  * A ghost with no owner may go (on the patched hypervisor).
  */
 static bool entry_removable(const struct planner *p, const struct pt_xdev *x)
 {
-    if ( x->owner == PT_OWNER_NONE && pt_topo_find(p->dom0, x->sbdf) )
+    if ( x->owner == PT_OWNER_NONE && x->type != PT_TYPE_PCI_ENDPOINT &&
+         pt_topo_find(p->dom0, x->sbdf) )
         return false;
     return owner_removable(p, x->owner);
 }
@@ -237,8 +240,8 @@ static int add_blocked(struct pt_plan *plan, pt_sbdf_t sbdf, int owner, const ch
 }
 
 static const char noowner_readd_reason[] =
-    "Xen's add of it failed (no owner: no IOMMU context); removing it and adding it back would "
-    "fail the same way (e.g. no IOMMU unit covers its bus), so it is left as it is";
+    "Xen's add of it failed (no owner: no IOMMU context) and would fail again (its IOMMU set-up "
+    "does not use bus2bridge; typically no IOMMU unit covers its bus), so it is left as it is";
 
 static const char *owner_reason(int owner, char *buf, size_t len)
 {
@@ -448,8 +451,9 @@ static int seed_from_report(struct planner *p, const struct pt_report *r)
             if ( j >= 0 )
                 p->de[j].pinned = true;
             rc = add_blocked(p->plan, fi->sbdf, fi->owner, "%s",
-                             fi->owner == 0 && dom0_msi_live(p, fi->sbdf)
-                                 ? msi_reason : owner_reason(fi->owner, ob, sizeof(ob)));
+                             fi->owner == 0 && dom0_msi_live(p, fi->sbdf) ? msi_reason
+                             : fi->owner == PT_OWNER_NONE && j >= 0 ? noowner_readd_reason
+                             : owner_reason(fi->owner, ob, sizeof(ob)));
             if ( rc )
                 return rc;
             break;
@@ -556,7 +560,7 @@ static int resolve(struct planner *p)
                 snprintf(msg, sizeof(msg), "%s sits behind it in Xen's registry and %s%s",
                          pt_sbdf_fmt(bx->sbdf, sb), owner_removable(p, bx->owner) ? "" : "is ",
                          !owner_removable(p, bx->owner) ? owner_reason(bx->owner, ob, sizeof(ob))
-                         : !entry_removable(p, bx) ? "is an entry whose add failed in Xen (no owner; it would fail again)"
+                         : !entry_removable(p, bx) ? "is an entry whose add failed in Xen and would fail again (see its own entry)"
                          : p->xe[bad].pinned ? "must be left alone (see its own entry)"
                          : dom0_msi_live(p, bx->sbdf) ? "has MSI/MSI-X enabled by its dom0 driver (Xen would free its interrupts; unbind the driver first)"
                          : "is a PF with VFs enabled (re-registered only with SR-IOV disabled)");
