@@ -156,13 +156,21 @@ static void test_vf_extfn_phantom_owner(void)
     x = find(&f.r, PT_FIND_BLOCKED, S0(4, 0, 0), -1);
     CHECK(x && x->what == PT_MIS_NO_OWNER && x->owner == PT_OWNER_NONE &&
           x->cause == PT_FIND_MISMATCH && strstr(x->detail, "no owner"));
-    /* A conventional PCI device's may have (a looping chain): a mismatch to repair. */
+    /* A conventional PCI device's, while its bus's bus2bridge entry is right: the
+     * add failed on something else (no DMAR scope): blocked too. */
     pt_xview_find(&f.v, S0(2, 1, 0))->owner = PT_OWNER_NONE;
+    run(&f);
+    x = find(&f.r, PT_FIND_BLOCKED, S0(2, 1, 0), -1);
+    CHECK(x && x->what == PT_MIS_NO_OWNER);
+    /* ... and while its bus maps wrongly the add may have failed on that (VT-d
+     * walks bus2bridge for it): a mismatch, repairable. */
+    pt_xview_seg(&f.v, 0, false)->b2b[2].map = false;
     run(&f);
     x = find(&f.r, PT_FIND_MISMATCH, S0(2, 1, 0), -1);
     CHECK(x && x->what == PT_MIS_NO_OWNER);
-    CHECK_EQ_INT(f.r.n, 6);
-    CHECK_EQ_INT(pt_report_inconsistent(&f.r), 5);
+    CHECK(find(&f.r, PT_FIND_BUS2BRIDGE, S0(1, 0, 0), 2) != NULL);
+    CHECK_EQ_INT(f.r.n, 7);
+    CHECK_EQ_INT(pt_report_inconsistent(&f.r), 6);
     teardown(&f);
 }
 

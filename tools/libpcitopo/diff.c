@@ -273,6 +273,22 @@ static bool b2b_walk_loops(const struct pt_b2b_entry b2b[256], unsigned bus)
     return false;
 }
 
+bool pt_b2b_bus_wrong(const struct pt_topo *dom0, const struct pt_xview *xen, uint16_t seg,
+                      uint8_t bus)
+{
+    const struct pt_xseg *xs = pt_xview_seg((struct pt_xview *)xen, seg, false);
+    struct pt_b2b_entry want[256];
+
+    if ( !xs || !xs->b2b_known )
+        return false;
+    pt_expected_b2b(dom0, seg, want);
+    if ( xs->b2b[bus].map != want[bus].map ||
+         (want[bus].map && (xs->b2b[bus].bus != want[bus].bus ||
+                            xs->b2b[bus].devfn != want[bus].devfn)) )
+        return true;
+    return bus && b2b_walk_loops(xs->b2b, bus);
+}
+
 static int diff_bus2bridge(const struct pt_topo *dom0, const struct pt_xseg *xs,
                            struct pt_report *r)
 {
@@ -391,13 +407,17 @@ int pt_diff(const struct pt_topo *dom0, const struct pt_xview *xen,
         out->f[out->n - 1].what = what;
         if ( !owner_is_touchable(x->owner, pol) )
             block_last(out, x->owner);
-        else if ( what == PT_MIS_NO_OWNER && x->type != PT_TYPE_PCI_ENDPOINT )
+        else if ( what == PT_MIS_NO_OWNER &&
+                  !(x->type == PT_TYPE_PCI_ENDPOINT &&
+                    pt_b2b_bus_wrong(dom0, xen, PT_SEG(d->sbdf), PT_BUS(d->sbdf))) )
             /*
              * Xen's add failed, and not on bus2bridge: only a conventional
              * PCI device's VT-d set-up walks it (domain_context_mapping(),
-             * -ENXIO on a loop, which a repair fixes).  Anything else
-             * failed on what dom0 cannot change - typically no DMAR unit's
-             * boot-time scope covers its bus (-ENODEV) - and fails again.
+             * -ENXIO on a loop or a wrong bridge, which a repair fixes), and
+             * only while its bus's entry is wrong.  Anything else failed on
+             * what dom0 cannot change - typically no DMAR unit's boot-time
+             * scope covers its bus (-ENODEV, seen on the testbed) - and
+             * fails again.
              */
             block_last_why(out, x->owner,
                            "retrying from dom0 cannot help: its IOMMU set-up does not use bus2bridge (typically no IOMMU unit's boot-time scope covers its bus); boot without renumbering, or reserve bus numbers in the firmware");

@@ -323,6 +323,13 @@ void pt_report_free(struct pt_report *r);
  * the innermost pcie2pci/legacy bridge whose range contains it.
  */
 void pt_expected_b2b(const struct pt_topo *dom0, uint16_t seg, struct pt_b2b_entry b2b[256]);
+/*
+ * True when Xen's bus2bridge entry for seg:bus differs from the expected one
+ * or its chain loops (find_upstream_bridge() would fail or name the wrong
+ * bridge); false when it is right or Xen does not show the table.
+ */
+bool pt_b2b_bus_wrong(const struct pt_topo *dom0, const struct pt_xview *xen, uint16_t seg,
+                      uint8_t bus);
 
 /* ------------------------------------------------------------------ */
 /* The plan (pcitopod-plan/1, DESIGN §4.4/§4.5)                        */
