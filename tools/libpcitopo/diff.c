@@ -482,3 +482,35 @@ size_t pt_report_inconsistent(const struct pt_report *r)
             n++;
     return n;
 }
+
+int pt_report_mark_blocked(struct pt_report *r, const struct pt_plan *p)
+{
+    bool changed = false;
+
+    for ( size_t i = 0; i < r->n; i++ )
+    {
+        struct pt_finding *f = &r->f[i];
+
+        if ( f->kind == PT_FIND_BLOCKED )
+            continue;
+        for ( size_t k = 0; k < p->nblocked; k++ )
+        {
+            char *nd = NULL;
+
+            if ( p->blocked[k].sbdf != f->sbdf )
+                continue;
+            if ( asprintf(&nd, "%s; not repaired: %s", f->detail, p->blocked[k].reason) < 0 )
+                return -ENOMEM;
+            free(f->detail);
+            f->detail = nd;
+            f->cause = f->kind;
+            f->kind = PT_FIND_BLOCKED;
+            f->owner = p->blocked[k].owner;
+            changed = true;
+            break;
+        }
+    }
+    if ( changed && r->n > 1 )
+        qsort(r->f, r->n, sizeof(*r->f), cmp_finding);
+    return 0;
+}

@@ -374,6 +374,15 @@ struct pt_plan {
 /* Builds the minimal, safely ordered plan (DESIGN §4.5) for the view's hypervisor model. */
 int pt_plan_build(const struct pt_topo *dom0, const struct pt_xview *xen,
                   const struct pt_policy *pol, struct pt_plan *out, struct pt_errlog *log);
+/*
+ * Turns every finding whose device (or, for bus2bridge/cycle, whose bridge)
+ * the plan leaves alone into "blocked", with the plan's reason: what a
+ * repair cannot touch is reported as such, not as a failure to repair.
+ */
+int pt_report_mark_blocked(struct pt_report *r, const struct pt_plan *p);
+/* pt_diff(), then pt_report_mark_blocked() with the plan pt_plan_build() would make. */
+int pt_check(const struct pt_topo *dom0, const struct pt_xview *xen,
+             const struct pt_policy *pol, struct pt_report *out, struct pt_errlog *log);
 /* pcitopod-plan/1 JSON; *out malloc'ed. */
 int pt_plan_to_json(const struct pt_plan *p, bool pretty, char **out, size_t *outlen);
 /* A table for people. */

@@ -1057,6 +1057,25 @@ int pt_plan_build(const struct pt_topo *dom0, const struct pt_xview *xen,
     return rc;
 }
 
+int pt_check(const struct pt_topo *dom0, const struct pt_xview *xen,
+             const struct pt_policy *pol, struct pt_report *out, struct pt_errlog *log)
+{
+    struct pt_plan plan;
+    int rc = pt_diff(dom0, xen, pol, out);
+
+    if ( rc )
+        return rc;
+    rc = pt_plan_build(dom0, xen, pol, &plan, log);
+    if ( !rc )
+    {
+        rc = pt_report_mark_blocked(out, &plan);
+        pt_plan_free(&plan);
+    }
+    if ( rc )
+        pt_report_free(out);
+    return rc;
+}
+
 void pt_plan_print(const struct pt_plan *p, FILE *f)
 {
     char sb[PT_SBDF_STRLEN], pf[PT_SBDF_STRLEN];

@@ -123,7 +123,7 @@ int pt_cmd_check(const struct pt_options *o)
 
     rc = session_open(o, &s);
     if ( !rc )
-        rc = pt_diff(&s.topo, &s.view, &o->policy, &r);
+        rc = pt_check(&s.topo, &s.view, &o->policy, &r, &s.log);
     if ( rc )
     {
         session_close(o, &s);

@@ -80,6 +80,8 @@ int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
     {
         p->have_before = true;
         rc = pt_plan_build(&topo, &view, &o->policy, &p->plan, &p->log);
+        if ( !rc )
+            rc = pt_report_mark_blocked(&p->before, &p->plan);
     }
     if ( rc )
     {
@@ -122,7 +124,7 @@ int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
     /* Never report success we did not observe: read Xen again. */
     rc = b->ops->read_view(b, &topo, &now, &p->log);
     if ( !rc )
-        rc = pt_diff(&topo, &now, &o->policy, &p->after);
+        rc = pt_check(&topo, &now, &o->policy, &p->after, &p->log);
     if ( rc )
     {
         pt_log(&p->log, PT_SEV_ERROR, "cannot read Xen's registry after applying: %s", strerror(-rc));
