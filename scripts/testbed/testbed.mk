@@ -19,7 +19,7 @@ TESTBED_DIST_FILES = \
 	scripts/demo
 
 XEN_SCENARIOS = boot assign-busses remove-rescan hotplug sriov passthrough \
-	null-remove-panic msi-alias-panic
+	null-remove-panic msi-alias-panic libxl-check libxl-drift
 
 EXTRA_DIST += $(TESTBED_DIST_FILES) tests/xen/lib.sh \
 	tests/xen/boot/scenario.conf tests/xen/boot/run \
@@ -31,8 +31,10 @@ EXTRA_DIST += $(TESTBED_DIST_FILES) tests/xen/lib.sh \
 	tests/xen/null-remove-panic/scenario.conf tests/xen/null-remove-panic/run \
 	tests/xen/msi-alias-panic/scenario.conf tests/xen/msi-alias-panic/run
 
+# The repair is required: every scenario must be repaired (or what is left
+# reported blocked), not only shown inconsistent.
 check-xen: all
-	PCITOPOD_BUILDDIR='$(abs_top_builddir)' \
+	PCITOPOD_BUILDDIR='$(abs_top_builddir)' PCITOPOD_TESTBED_REPAIR=required \
 	  $(SHELL) $(srcdir)/scripts/testbed/check-xen $(XEN_SCENARIOS)
 
 .PHONY: check-xen
