@@ -19,7 +19,7 @@ TESTBED_DIST_FILES = \
 	scripts/demo
 
 XEN_SCENARIOS = boot assign-busses remove-rescan hotplug sriov passthrough \
-	null-remove-panic msi-alias-panic libxl-check libxl-drift
+	null-remove-panic msi-alias-panic libxl-check libxl-drift daemon-boot daemon-hotplug daemon-storm-kill
 
 EXTRA_DIST += $(TESTBED_DIST_FILES) tests/xen/lib.sh \
 	tests/xen/boot/scenario.conf tests/xen/boot/run \
