@@ -16,6 +16,10 @@ TESTBED_DIST_FILES = \
 	scripts/testbed/stage-project \
 	scripts/testbed/stage-xen-tools \
 	scripts/testbed/check-xen \
+	scripts/testbed/build-rootfs-systemd \
+	scripts/testbed/systemd-init \
+	scripts/testbed/systemd-scenario \
+	scripts/testbed/systemd-scenario.service \
 	scripts/demo
 
 XEN_SCENARIOS = boot assign-busses remove-rescan hotplug sriov passthrough \
@@ -29,7 +33,16 @@ EXTRA_DIST += $(TESTBED_DIST_FILES) tests/xen/lib.sh \
 	tests/xen/sriov/scenario.conf tests/xen/sriov/run \
 	tests/xen/passthrough/scenario.conf tests/xen/passthrough/run \
 	tests/xen/null-remove-panic/scenario.conf tests/xen/null-remove-panic/run \
-	tests/xen/msi-alias-panic/scenario.conf tests/xen/msi-alias-panic/run
+	tests/xen/msi-alias-panic/scenario.conf tests/xen/msi-alias-panic/run \
+	tests/xen/daemon-boot/modprobe.conf \
+	tests/xen/daemon-boot/run \
+	tests/xen/daemon-boot/scenario.conf \
+	tests/xen/daemon-hotplug/qmp \
+	tests/xen/daemon-hotplug/run \
+	tests/xen/daemon-hotplug/scenario.conf \
+	tests/xen/daemon-storm-kill/qmp \
+	tests/xen/daemon-storm-kill/run \
+	tests/xen/daemon-storm-kill/scenario.conf
 
 # The repair is required: every scenario must be repaired (or what is left
 # reported blocked), not only shown inconsistent.
