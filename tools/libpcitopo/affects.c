@@ -771,20 +771,14 @@ static int hex_field(yajl_val v, unsigned long max, unsigned long *out)
 
 int pt_idstore_parse(const char *json, size_t len, struct pt_idstore *s, struct pt_errlog *log)
 {
-    char errbuf[256] = "", *text;
+    char errbuf[256] = "";
     yajl_val root, fmt, devs;
     const char *fs;
     struct pt_idstore st = { 0 };
     int rc = 0;
 
     memset(s, 0, sizeof(*s));
-    text = malloc(len + 1);
-    if ( !text )
-        return -ENOMEM;
-    memcpy(text, json, len);
-    text[len] = '\0';
-    root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
-    free(text);
+    root = pt_json_parse_n(json, len, errbuf, sizeof(errbuf));
     if ( !root )
     {
         char *nl = strchr(errbuf, '\n');

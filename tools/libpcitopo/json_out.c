@@ -296,3 +296,21 @@ int pt_plan_to_json(const struct pt_plan *p, bool pretty, char **out, size_t *ou
     pt_jw_obj_close(&w);
     return pt_jw_finish(&w, out, outlen);
 }
+
+yajl_val pt_json_parse_n(const char *json, size_t len, char *err, size_t errlen)
+{
+    char *text = malloc(len + 1);
+    yajl_val root;
+
+    if ( !text )
+    {
+        if ( err && errlen )
+            snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    memcpy(text, json, len);
+    text[len] = '\0';
+    root = yajl_tree_parse(text, err, errlen);
+    free(text);
+    return root;
+}

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
 
 #include "pcitopo.h"
 
@@ -51,5 +52,11 @@ void pt_jw_bool(struct pt_jw *w, bool b);
 void pt_jw_null(struct pt_jw *w);
 /* Writes an SBDF as "ssss:bb:dd.f". */
 void pt_jw_sbdf(struct pt_jw *w, pt_sbdf_t sbdf);
+
+/*
+ * yajl_tree_parse() of len bytes that need not be NUL-terminated; NULL on
+ * ENOMEM or bad JSON (the reason in err, when given).  Free with yajl_tree_free().
+ */
+yajl_val pt_json_parse_n(const char *json, size_t len, char *err, size_t errlen);
 
 #endif /* PT_JSON_OUT_H */

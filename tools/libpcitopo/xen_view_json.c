@@ -503,7 +503,6 @@ static int xview_parse(const char *json, size_t len, const char *origin,
     struct vparse p = { .log = log, .origin = origin };
     struct pt_xview v = { 0 };
     char errbuf[256] = "";
-    char *text;
     yajl_val root;
     size_t i;
     int r;
@@ -517,14 +516,7 @@ static int xview_parse(const char *json, size_t len, const char *origin,
     if ( memchr(json, '\0', len) )
         return perr(&p, "", "(document)", "contains a NUL byte, not JSON text");
 
-    /* yajl_tree_parse() wants a NUL-terminated string. */
-    text = malloc(len + 1);
-    if ( !text )
-        return -ENOMEM;
-    memcpy(text, json, len);
-    text[len] = '\0';
-    root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
-    free(text);
+    root = pt_json_parse_n(json, len, errbuf, sizeof(errbuf));
     if ( !root )
     {
         first_line(errbuf);
