@@ -39,28 +39,9 @@ static void session_close(const struct pt_options *o, struct session *s)
 /* Scans sysfs, opens the backend, reads Xen's view.  -errno with the reason logged. */
 static int session_open(const struct pt_options *o, struct session *s)
 {
-    int rc;
-
     memset(s, 0, sizeof(*s));
-    rc = pt_scan_sysfs(o->sysfs_root, &s->topo, &s->log);
-    if ( rc )
-    {
-        pt_log(&s->log, PT_SEV_ERROR, "cannot scan dom0's PCI topology under %s: %s",
-               o->sysfs_root, strerror(-rc));
-        return rc;
-    }
-    s->scan_incomplete = s->log.nerrors > 0 || s->topo.nunreadable > 0;
-    if ( o->xen_sim )
-        rc = pt_backend_sim_open(o->xen_sim, o->sysfs_root, &s->b, &s->log);
-    else
-        rc = pt_backend_xen_open(&s->b, &s->log);
-    if ( rc )
-        return rc;
-    rc = s->b->ops->read_view(s->b, &s->topo, &s->view, &s->log);
-    if ( rc )
-        pt_log(&s->log, PT_SEV_ERROR, "cannot read Xen's PCI registry (%s): %s",
-               s->b->ops->name, strerror(-rc));
-    return rc;
+    return pt_views_read(o->sysfs_root, o->xen_sim, &s->topo, &s->b, &s->view,
+                         &s->scan_incomplete, &s->log);
 }
 
 /* Prints a JSON document produced by one of the core's *_to_json (rc is its result). */
@@ -78,9 +59,10 @@ static int print_json(int rc, char *buf)
     return 0;
 }
 
-static int report_status(const struct session *s, const struct pt_report *r)
+/* check's exit status for a report; error: the views were not fully read. */
+static int report_status(bool error, const struct pt_report *r)
 {
-    if ( s->scan_incomplete )
+    if ( error )
         return PT_EXIT_ERROR;
     if ( pt_report_inconsistent(r) )
         return PT_EXIT_INCONSISTENT;
@@ -129,15 +111,16 @@ int pt_cmd_check(const struct pt_options *o)
         session_close(o, &s);
         return PT_EXIT_ERROR;
     }
-    status = output_report(o, &r) ? PT_EXIT_ERROR : report_status(&s, &r);
+    status = output_report(o, &r) ? PT_EXIT_ERROR : report_status(s.scan_incomplete, &r);
     pt_report_free(&r);
     session_close(o, &s);
     return status;
 }
 
-static int plan_status(const struct session *s, const struct pt_plan *p)
+/* plan's exit status; error: dom0's topology was not fully read. */
+static int plan_status(bool error, const struct pt_plan *p)
 {
-    if ( s->scan_incomplete )
+    if ( error )
         return PT_EXIT_ERROR;
     return p->n || p->nblocked || p->nunrep ? PT_EXIT_INCONSISTENT : PT_EXIT_CONSISTENT;
 }
@@ -156,7 +139,7 @@ int pt_cmd_plan(const struct pt_options *o)
         session_close(o, &s);
         return PT_EXIT_ERROR;
     }
-    status = output_plan(o, &p) ? PT_EXIT_ERROR : plan_status(&s, &p);
+    status = output_plan(o, &p) ? PT_EXIT_ERROR : plan_status(s.scan_incomplete, &p);
     pt_plan_free(&p);
     session_close(o, &s);
     return status;
@@ -206,9 +189,7 @@ int pt_cmd_apply(const struct pt_options *o)
         status = PT_EXIT_ERROR;
     else if ( o->dry_run )
         status = output_plan(o, &p.plan) ? PT_EXIT_ERROR
-                 : p.scan_incomplete ? PT_EXIT_ERROR
-                 : p.plan.n || p.plan.nblocked || p.plan.nunrep ? PT_EXIT_INCONSISTENT
-                 : PT_EXIT_CONSISTENT;
+                 : plan_status(p.scan_incomplete, &p.plan);
     else
     {
         if ( o->json )
@@ -231,9 +212,7 @@ int pt_cmd_apply(const struct pt_options *o)
             }
         }
         if ( !status )
-            status = p.result == PT_RESULT_ERROR || !now ? PT_EXIT_ERROR
-                     : pt_report_inconsistent(now) ? PT_EXIT_INCONSISTENT
-                     : now->nunverified ? PT_EXIT_UNVERIFIED : PT_EXIT_CONSISTENT;
+            status = now ? report_status(p.result == PT_RESULT_ERROR, now) : PT_EXIT_ERROR;
     }
     pt_pass_free(&p);
     return status;

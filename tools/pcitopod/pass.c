@@ -28,6 +28,32 @@ static void set_error(struct pt_pass *p, int err)
         p->err = err;
 }
 
+int pt_views_read(const char *sysfs_root, const char *xen_sim, struct pt_topo *topo,
+                  struct pt_backend **b, struct pt_xview *view, bool *incomplete,
+                  struct pt_errlog *log)
+{
+    int rc;
+
+    *incomplete = false;
+    rc = pt_scan_sysfs(sysfs_root, topo, log);
+    if ( rc )
+    {
+        pt_log(log, PT_SEV_ERROR, "cannot scan dom0's PCI topology under %s: %s",
+               sysfs_root, strerror(-rc));
+        return rc;
+    }
+    *incomplete = log->nerrors > 0 || topo->nunreadable > 0;
+    rc = xen_sim ? pt_backend_sim_open(xen_sim, sysfs_root, b, log)
+                 : pt_backend_xen_open(b, log);
+    if ( rc )
+        return rc;
+    rc = (*b)->ops->read_view(*b, topo, view, log);
+    if ( rc )
+        pt_log(log, PT_SEV_ERROR, "cannot read Xen's PCI registry (%s): %s",
+               (*b)->ops->name, strerror(-rc));
+    return rc;
+}
+
 int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
 {
     struct pt_topo topo = { 0 };
@@ -47,25 +73,8 @@ int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
         }
     }
 
-    rc = pt_scan_sysfs(o->sysfs_root, &topo, &p->log);
-    if ( rc )
-    {
-        pt_log(&p->log, PT_SEV_ERROR, "cannot scan dom0's PCI topology under %s: %s",
-               o->sysfs_root, strerror(-rc));
-        set_error(p, rc);
-        goto out;
-    }
-    p->scan_incomplete = p->log.nerrors > 0 || topo.nunreadable > 0;
-
-    rc = o->xen_sim ? pt_backend_sim_open(o->xen_sim, o->sysfs_root, &b, &p->log)
-                    : pt_backend_xen_open(&b, &p->log);
-    if ( !rc )
-    {
-        rc = b->ops->read_view(b, &topo, &view, &p->log);
-        if ( rc )
-            pt_log(&p->log, PT_SEV_ERROR, "cannot read Xen's PCI registry (%s): %s",
-                   b->ops->name, strerror(-rc));
-    }
+    rc = pt_views_read(o->sysfs_root, o->xen_sim, &topo, &b, &view, &p->scan_incomplete,
+                       &p->log);
     if ( rc )
     {
         set_error(p, rc);

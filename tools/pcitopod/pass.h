@@ -49,6 +49,17 @@ struct pt_pass {
 };
 
 /*
+ * The "see" step every command shares: scans sysfs_root into topo, opens
+ * the backend (the simulator with its state in xen_sim, else the
+ * hypervisor) into *b and reads Xen's view into view.  *incomplete: some
+ * device could not be read.  -errno with the reason logged; the caller
+ * frees what was filled (pt_topo_free, pt_backend_close, pt_xview_free).
+ */
+int pt_views_read(const char *sysfs_root, const char *xen_sim, struct pt_topo *topo,
+                  struct pt_backend **b, struct pt_xview *view, bool *incomplete,
+                  struct pt_errlog *log);
+
+/*
  * Runs one full pass: lock, scan sysfs, read Xen's view, diff, plan, apply
  * (unless dry-run, stock report-only or an incomplete scan), commit, read
  * Xen's view again and diff, unlock.  Always fills *p (free it with
