@@ -136,22 +136,6 @@ static bool owner_is_touchable(int owner, const struct pt_policy *pol)
            (owner == PT_DOMID_IO && pol && pol->requarantine);
 }
 
-/* Turns the last finding into "blocked" because its entry belongs to owner. */
-static void block_last(struct pt_report *r, int owner)
-{
-    struct pt_finding *f = &r->f[r->n - 1];
-    char ob[32], *nd = NULL;
-
-    f->cause = f->kind;
-    f->kind = PT_FIND_BLOCKED;
-    f->owner = owner;
-    if ( asprintf(&nd, "%s; owned by %s, so pcitopod will not touch it", f->detail,
-                  owner_str(owner, ob, sizeof(ob))) >= 0 )
-    {
-        free(f->detail);
-        f->detail = nd;
-    }
-}
 
 /* Turns the last finding into "blocked" for a reason other than its owner. */
 static void block_last_why(struct pt_report *r, int owner, const char *why)
@@ -167,6 +151,16 @@ static void block_last_why(struct pt_report *r, int owner, const char *why)
         free(f->detail);
         f->detail = nd;
     }
+}
+
+/* Turns the last finding into "blocked" because its entry belongs to owner. */
+static void block_last(struct pt_report *r, int owner)
+{
+    char ob[32], why[96];
+
+    snprintf(why, sizeof(why), "owned by %s, so pcitopod will not touch it",
+             owner_str(owner, ob, sizeof(ob)));
+    block_last_why(r, owner, why);
 }
 
 static const char *range_str(int sec, int sub, char *buf, size_t len)
