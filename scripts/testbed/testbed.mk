@@ -23,7 +23,8 @@ TESTBED_DIST_FILES = \
 	scripts/demo
 
 XEN_SCENARIOS = boot assign-busses remove-rescan hotplug sriov passthrough \
-	null-remove-panic msi-alias-panic libxl-check libxl-drift daemon-boot daemon-hotplug daemon-storm-kill
+	null-remove-panic msi-alias-panic libxl-check libxl-drift daemon-boot daemon-hotplug \
+	daemon-remove-rescan daemon-storm-kill
 
 EXTRA_DIST += $(TESTBED_DIST_FILES) tests/xen/lib.sh \
 	tests/xen/boot/scenario.conf tests/xen/boot/run \
@@ -40,6 +41,8 @@ EXTRA_DIST += $(TESTBED_DIST_FILES) tests/xen/lib.sh \
 	tests/xen/daemon-hotplug/qmp \
 	tests/xen/daemon-hotplug/run \
 	tests/xen/daemon-hotplug/scenario.conf \
+	tests/xen/daemon-remove-rescan/run \
+	tests/xen/daemon-remove-rescan/scenario.conf \
 	tests/xen/daemon-storm-kill/qmp \
 	tests/xen/daemon-storm-kill/run \
 	tests/xen/daemon-storm-kill/scenario.conf

@@ -79,6 +79,36 @@ cfg_read8()
     dd if="/sys/bus/pci/devices/$1/config" bs=1 skip=$(($2)) count=1 2>/dev/null | od -An -tu1 | tr -d ' '
 }
 
+# ------------------------------------ dom0's tree, pcitopod.service (systemd)
+
+SETTLE_MAX=3            # seconds a repair may take: settle_ms (500 ms by default) + a couple
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# since T: seconds elapsed since uptime T, two decimals.
+since() { awk -v a="$1" -v b="$(uptime_s)" 'BEGIN { printf "%.2f", b - a }'; }
+# status_field NAME: one scalar of the daemon's status.json.
+status_field() { pcitopod status --json 2>/dev/null | sed -n "s/.*\"$1\": *\"\{0,1\}\([^\",]*\).*/\1/p" | head -n1; }
+mainpid() { systemctl show -p MainPID --value pcitopod.service; }
+check_ok() { pcitopod check >/dev/null 2>&1; }
+# below SBDF: the devices in dom0's tree below SBDF.
+below()
+{
+    for d in /sys/bus/pci/devices/*; do
+        case $(readlink -f "$d") in */$1/*) basename "$d" ;; esac
+    done
+}
+# Predicates for wait_until (it runs its command again each time; a "$(...)"
+# in its arguments would be expanded once, before the first try).
+at_least_below() { [ "$(below "$1" | wc -l)" -ge "$2" ]; }
+none_below() { [ -z "$(below "$1")" ]; }
+pass_after() { [ "$(status_field pass)" -gt "$1" ] 2>/dev/null; }
+
+# daemon_journal: pcitopod.service's journal of this boot, to $W/journal.txt.
+daemon_journal()
+{
+    journalctl -b -u pcitopod.service --no-pager -o short-monotonic >"$W/journal.txt" 2>&1
+}
+
 # ---------------------------------------------------------------- Xen's view
 
 # The console ring is never cleared (no "xl dmesg -c"): pcitopod's stock
