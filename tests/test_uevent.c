@@ -7,6 +7,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "tap.h"
@@ -156,11 +159,74 @@ static void test_malformed(void)
     CHECK_EQ_INT(pt_uevent_parse(buf, 12, &ev), -EPROTO);
 }
 
+/* Sends len bytes through a filtered datagram socketpair: did they arrive? */
+static bool passes(int sv[2], const char *buf, size_t len)
+{
+    char got[1024];
+
+    if ( send(sv[0], buf, len, 0) != (ssize_t)len )
+        return false;
+    return recv(sv[1], got, sizeof(got), MSG_DONTWAIT) == (ssize_t)len && !memcmp(got, buf, len);
+}
+
+/* The kernel runs the same program on a socketpair as on the netlink socket. */
+static void test_filter(void)
+{
+    char buf[1024];
+    int sv[2];
+    size_t n;
+    static const char *const pci[] = {
+        "ACTION=add", "DEVPATH=/devices/pci0000:00/0000:00:1c.0/0000:01:00.0", "SUBSYSTEM=pci",
+        "SEQNUM=1", NULL };
+    static const char *const none[] = { NULL };
+
+    if ( socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) < 0 )
+    {
+        CHECK(!"socketpair");
+        return;
+    }
+    CHECK_EQ_INT(pt_uevent_filter_attach(sv[1]), 0);
+
+    /* Every action's length, below a PCI host bridge: pass. */
+    n = msg(buf, sizeof(buf), "add@/devices/pci0000:00/0000:00:1c.0/0000:01:00.0", pci);
+    CHECK(passes(sv, buf, n));
+    n = msg(buf, sizeof(buf), "bind@/devices/pci0000:00/0000:00:02.0", none);
+    CHECK(passes(sv, buf, n));
+    n = msg(buf, sizeof(buf), "remove@/devices/pci0000:00/0000:00:1c.0/pci_bus/0000:03", none);
+    CHECK(passes(sv, buf, n));
+    n = msg(buf, sizeof(buf), "offline@/devices/pci0001:40/0001:40:00.0", none);
+    CHECK(passes(sv, buf, n));
+    n = msg(buf, sizeof(buf), "change@/devices/pci0000:00/0000:00:03.0/0000:02:00.0/net/eth0", none);
+    CHECK(passes(sv, buf, n));
+
+    /* Elsewhere: dropped in the kernel. */
+    n = msg(buf, sizeof(buf), "add@/devices/vif-3-0/net/vif3.0", none);
+    CHECK(!passes(sv, buf, n));
+    n = msg(buf, sizeof(buf), "remove@/devices/virtual/block/loop0", none);
+    CHECK(!passes(sv, buf, n));
+    n = msg(buf, sizeof(buf), "change@/devices/platform/serial8250/tty/ttyS1", none);
+    CHECK(!passes(sv, buf, n));
+    n = msg(buf, sizeof(buf), "add@/devices/pc", none);              /* too short to be one */
+    CHECK(!passes(sv, buf, n));
+    n = msg(buf, sizeof(buf), "add@/module/pciehp", none);
+    CHECK(!passes(sv, buf, n));
+
+    /* No '@' where an action ends: the parser decides. */
+    memcpy(buf, "libudev\0\xfe\xed\xca\xfe\0\0\0\0\0\0\0\0", 20);
+    CHECK(passes(sv, buf, 20));
+    n = msg(buf, sizeof(buf), "averyveryverylongaction@/devices/virtual/x", none);
+    CHECK(passes(sv, buf, n));
+
+    close(sv[0]);
+    close(sv[1]);
+}
+
 int main(void)
 {
     test_pci_add();
     test_actions();
     test_irrelevant();
     test_malformed();
+    test_filter();
     return tap_done();
 }

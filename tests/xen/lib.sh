@@ -103,6 +103,22 @@ at_least_below() { [ "$(below "$1" | wc -l)" -ge "$2" ]; }
 none_below() { [ -z "$(below "$1")" ]; }
 pass_after() { [ "$(status_field pass)" -gt "$1" ] 2>/dev/null; }
 
+# Xen logs every PCI add and remove (loglvl=all): counts in its console ring.
+xen_removes() { xl dmesg | grep -c "PCI remove device"; }
+xen_adds() { xl dmesg | grep -c "PCI add device"; }
+xen_removed_after() { [ "$(xen_removes)" -gt "$1" ]; }
+
+# slow_hypercalls PID: strace holds each ioctl of PID (the daemon's
+# hypercalls go through privcmd ioctls) for 1 s before it enters the kernel,
+# so a repair can be caught between two operations; strace's pid in TRACER.
+slow_hypercalls()
+{
+    strace -qq -p "$1" -e trace=ioctl -e inject=ioctl:delay_enter=1000000 -o "$W/strace.$1.txt" &
+    TRACER=$!
+    wait_until 10 grep -q "^TracerPid:[[:space:]]*$TRACER\$" "/proc/$1/status" ||
+        fail "strace did not attach to $1"
+}
+
 # daemon_journal: pcitopod.service's journal of this boot, to $W/journal.txt.
 daemon_journal()
 {

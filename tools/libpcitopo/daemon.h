@@ -145,6 +145,14 @@ struct pt_uevent {
 int pt_uevent_parse(const char *buf, size_t len, struct pt_uevent *ev);
 /* True for the subsystems whose events can change the PCI topology (pci, pci_bus). */
 bool pt_uevent_relevant(const struct pt_uevent *ev);
+/*
+ * Attaches a socket filter (classic BPF, SO_ATTACH_FILTER) to fd that drops,
+ * in the kernel, every uevent whose header is "ACTION@DEVPATH" with a
+ * DEVPATH outside /devices/pci* (guests' vifs and vbds, block, net, tty...),
+ * so that those never wake the daemon.  A message without an '@' among its
+ * first bytes passes (the parser decides).  0 or -errno.
+ */
+int pt_uevent_filter_attach(int fd);
 
 /* ------------------------------------------------------------------ */
 /* The status document (pcitopod-status/1)                             */

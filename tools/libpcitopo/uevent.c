@@ -9,8 +9,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "daemon.h"
 
@@ -80,4 +82,52 @@ bool pt_uevent_relevant(const struct pt_uevent *ev)
 {
     /* pci: devices come and go, bind, VF links appear (change); pci_bus: buses renumbered. */
     return ev->subsystem && (!strcmp(ev->subsystem, "pci") || !strcmp(ev->subsystem, "pci_bus"));
+}
+
+/*
+ * The filter: for each offset k where an action could end (the kernel's
+ * actions are 3 to 7 characters: kobject_actions[] in lib/kobject_uevent.c;
+ * up to 15 allows for new ones), "if byte k is '@', accept exactly when the
+ * 12 bytes after it are "/devices/pci"".  Classic BPF has no loops: one
+ * block of FILTER_BLOCK instructions per offset, then three returns.  Loads
+ * are big-endian words; a load past the end of a message rejects it.
+ */
+#define FILTER_FIRST_AT   3
+#define FILTER_LAST_AT    15
+#define FILTER_BLOCKS     (FILTER_LAST_AT - FILTER_FIRST_AT + 1)
+#define FILTER_BLOCK      8
+#define FILTER_LEN        (FILTER_BLOCKS * FILTER_BLOCK + 3)
+
+int pt_uevent_filter_attach(int fd)
+{
+    /* "/devices/pci" as three big-endian words. */
+    static const uint32_t word[3] = { 0x2f646576, 0x69636573, 0x2f706369 };
+    const unsigned no_at = FILTER_BLOCKS * FILTER_BLOCK, reject = no_at + 1, accept = no_at + 2;
+    struct sock_filter prog[FILTER_LEN];
+    struct sock_fprog fprog = { .len = FILTER_LEN, .filter = prog };
+    unsigned i = 0, k, w;
+
+    for ( k = FILTER_FIRST_AT; k <= FILTER_LAST_AT; k++ )
+    {
+        prog[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, k);
+        i++;
+        /* Not '@': on to the next block. */
+        prog[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, '@', 0, FILTER_BLOCK - 2);
+        i++;
+        for ( w = 0; w < 3; w++ )
+        {
+            unsigned jt = w < 2 ? 0 : accept - (i + 2), jf = reject - (i + 2);
+
+            prog[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, k + 1 + 4 * w);
+            i++;
+            prog[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, word[w], jt, jf);
+            i++;
+        }
+    }
+    prog[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);     /* no_at */
+    prog[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);              /* reject */
+    prog[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);     /* accept */
+    if ( setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) < 0 )
+        return -errno;
+    return 0;
 }
