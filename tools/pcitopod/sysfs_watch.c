@@ -15,9 +15,9 @@
  * udevd's (SO_RCVBUFFORCE needs CAP_NET_ADMIN; fall back to SO_RCVBUF),
  * non-blocking, a socket filter that keeps the events of devices outside
  * /devices/pci* in the kernel (pt_uevent_filter_attach(): a dom0 sees a
- * vif and a vbd come and go with every guest), one sd_event_add_io() source
- * that drains every pending message per wake-up.  Subsystems pci and pci_bus, every action (add,
- * remove, bind, unbind, change).  Every pass is a full scan, so an event
+ * vif and a vbd come and go with every guest), one sd_event_add_io()
+ * source that drains every pending message per wake-up.  Subsystems pci
+ * and pci_bus, every action (add, remove, bind, unbind, change).  Every pass is a full scan, so an event
  * is only a hint that something may have changed; ENOBUFS says the same
  * about events we will never see.
  */
@@ -131,6 +131,12 @@ int pt_watch_open(sd_event *e, pt_watch_fn fn, void *userdata, struct pt_watch *
          setsockopt(w->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0 )
         pt_log(log, PT_SEV_WARN, "cannot enlarge the uevent socket's receive buffer: %s",
                strerror(errno));
+    /* Before bind: events of devices outside /devices/pci* never queue up. */
+    rc = pt_uevent_filter_attach(w->fd);
+    if ( rc < 0 )
+        pt_log(log, PT_SEV_WARN,
+               "cannot attach the uevent socket filter: %s (every device's events will wake the daemon)",
+               strerror(-rc));
     if ( bind(w->fd, (struct sockaddr *)&snl, sizeof(snl)) < 0 )
     {
         rc = -errno;
@@ -140,11 +146,6 @@ int pt_watch_open(sd_event *e, pt_watch_fn fn, void *userdata, struct pt_watch *
         free(w);
         return rc;
     }
-    /* Events of devices outside /devices/pci* (a guest's vif and vbd...) stay in the kernel. */
-    rc = pt_uevent_filter_attach(w->fd);
-    if ( rc < 0 )
-        pt_log(log, PT_SEV_WARN, "cannot attach the uevent socket filter: %s (every device's events will wake the daemon)",
-               strerror(-rc));
     rc = sd_event_add_io(e, &w->src, w->fd, EPOLLIN, on_readable, w);
     if ( rc < 0 )
     {
