@@ -708,13 +708,10 @@ int pt_idstore_to_json(const struct pt_idstore *s, char **out, size_t *outlen)
 {
     struct pt_jw w;
     char hex[16];
-    int rc = pt_jw_init(&w, true);
+    int rc = pt_jw_doc_open(&w, true, IDSTORE_FORMAT);
 
     if ( rc )
         return rc;
-    pt_jw_obj_open(&w);
-    pt_jw_key(&w, "format");
-    pt_jw_str(&w, IDSTORE_FORMAT);
     pt_jw_key(&w, "devices");
     pt_jw_arr_open(&w);
     for ( size_t i = 0; i < s->n; i++ )

@@ -40,6 +40,18 @@ int pt_jw_init(struct pt_jw *w, bool pretty)
     return 0;
 }
 
+int pt_jw_doc_open(struct pt_jw *w, bool pretty, const char *format)
+{
+    int rc = pt_jw_init(w, pretty);
+
+    if ( rc )
+        return rc;
+    pt_jw_obj_open(w);
+    pt_jw_key(w, "format");
+    pt_jw_str(w, format);
+    return 0;
+}
+
 /* Copies the document into *out and frees the generator; returns the first error. */
 int pt_jw_finish(struct pt_jw *w, char **out, size_t *outlen)
 {
@@ -184,13 +196,10 @@ static void finding_to_json(struct pt_jw *w, const struct pt_finding *f)
 int pt_report_to_json(const struct pt_report *r, bool pretty, char **out, size_t *outlen)
 {
     struct pt_jw w;
-    int rc = pt_jw_init(&w, pretty);
+    int rc = pt_jw_doc_open(&w, pretty, "pcitopod-report/1");
 
     if ( rc )
         return rc;
-    pt_jw_obj_open(&w);
-    pt_jw_key(&w, "format");
-    pt_jw_str(&w, "pcitopod-report/1");
     pt_jw_key(&w, "consistent");
     pt_jw_bool(&w, pt_report_inconsistent(r) == 0);
     pt_jw_key(&w, "findings");
@@ -253,13 +262,10 @@ static void op_to_json(struct pt_jw *w, const struct pt_op *op)
 int pt_plan_to_json(const struct pt_plan *p, bool pretty, char **out, size_t *outlen)
 {
     struct pt_jw w;
-    int rc = pt_jw_init(&w, pretty);
+    int rc = pt_jw_doc_open(&w, pretty, "pcitopod-plan/1");
 
     if ( rc )
         return rc;
-    pt_jw_obj_open(&w);
-    pt_jw_key(&w, "format");
-    pt_jw_str(&w, "pcitopod-plan/1");
     pt_jw_key(&w, "ops");
     pt_jw_arr_open(&w);
     for ( size_t i = 0; i < p->n; i++ )

@@ -25,6 +25,8 @@ struct pt_jw {
 
 /* Starts a document (two-space indent when pretty); -ENOMEM. */
 int pt_jw_init(struct pt_jw *w, bool pretty);
+/* pt_jw_init(), then opens the top object and writes "format": format. */
+int pt_jw_doc_open(struct pt_jw *w, bool pretty, const char *format);
 /* Copies the document into *out (malloc'ed, NUL-terminated) and frees the generator; returns the first error. */
 int pt_jw_finish(struct pt_jw *w, char **out, size_t *outlen);
 /* Frees the generator without producing a document (error paths). */

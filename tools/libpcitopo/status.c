@@ -93,13 +93,10 @@ static int emit_report(struct pt_jw *w, const struct pt_report *r)
 int pt_status_to_json(const struct pt_status *st, bool pretty, char **out, size_t *outlen)
 {
     struct pt_jw w;
-    int rc = pt_jw_init(&w, pretty);
+    int rc = pt_jw_doc_open(&w, pretty, STATUS_FORMAT);
 
     if ( rc )
         return rc;
-    pt_jw_obj_open(&w);
-    pt_jw_key(&w, "format");
-    pt_jw_str(&w, STATUS_FORMAT);
     pt_jw_key(&w, "time");
     pt_jw_int(&w, st->time);
     pt_jw_key(&w, "pid");

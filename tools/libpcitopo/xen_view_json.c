@@ -654,12 +654,9 @@ int pt_xview_to_json(const struct pt_xview *v, bool pretty, char **out, size_t *
         pt_xview_sort(&sorted);
         v = &sorted;
     }
-    r = pt_jw_init(&w, pretty);
+    r = pt_jw_doc_open(&w, pretty, XVIEW_FORMAT);
     if ( r )
         goto out;
-    pt_jw_obj_open(&w);
-    pt_jw_key(&w, "format");
-    pt_jw_str(&w, XVIEW_FORMAT);
     pt_jw_key(&w, "source");
     pt_jw_str(&w, pt_source_name(v->source));
     pt_jw_key(&w, "hypervisor");
