@@ -52,7 +52,9 @@ tb_pkg_versions()
                  /^  Candidate:/ && $2 != "(none)" { print p "=" $2 }')
         missing=
         for p in "$@"; do
-            echo "$out" | grep -q "^$p=" || missing="$missing $p"
+            # (a pattern match, not "| grep -q": under pipefail grep -q's
+            # early exit can make the writer's SIGPIPE fail the pipeline)
+            case $'\n'"$out" in *$'\n'"$p="*) ;; *) missing="$missing $p" ;; esac
         done
         [ -n "$missing" ] || break
         sleep 3

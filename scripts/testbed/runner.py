@@ -3,7 +3,8 @@
 
 Called by scripts/testbed/run-scenario; not meant to be run by hand.
 
-    runner.py --log-dir DIR --timeout SECS [--qmp-steps FILE] -- QEMU ARGV...
+    runner.py --log-dir DIR --timeout SECS [--qmp-steps FILE] [--qmp-socket PATH]
+              [--expect-panic] -- QEMU ARGV...
 
 The serial console (Xen's com1, which carries dom0's hvc0) goes to
 DIR/console.log through a file chardev (a file never blocks QEMU's UART, so
@@ -20,7 +21,9 @@ acts on, anywhere in a line (Xen's own lines can interleave with dom0's):
 
 A Xen panic, a dom0 oops/panic, QEMU exiting early or the timeout end the run;
 QEMU is always ended by its PID (QEMU 7.2 may segfault at power-off after a
-hot-unplug, so its exit code is never used).  Exit: 0 pass, 1 fail, 77 skip.
+hot-unplug, so its exit code is never used).  Exit: 0 pass, 1 fail, 99 the
+scenario said SCENARIO-SKIP (it could not run here: check-xen counts that as
+a failure, never as a pass or a skip).
 """
 
 import argparse
@@ -120,7 +123,9 @@ class Run:
         self.qemu_argv = qemu_argv
         self.logdir = args.log_dir
         self.console_path = os.path.join(self.logdir, "console.log")
-        self.qmp_path = os.path.join(self.logdir, "qmp.sock")
+        # The socket lives where run-scenario says: a UNIX socket path must be
+        # shorter than 108 bytes, and the log directory's may be longer.
+        self.qmp_path = args.qmp_socket or os.path.join(self.logdir, "qmp.sock")
         self.steps = load_steps(args.qmp_steps)
         self.verdict = None             # "pass" | "fail" | "skip"
         self.reasons = []
@@ -349,7 +354,7 @@ class Run:
             f.write("%s %.1f %s\n" % (self.verdict, wall, "; ".join(self.reasons)))
         log("%s in %.1f s%s" % (self.verdict.upper(), wall,
                                 (": " + "; ".join(self.reasons)) if self.reasons else ""))
-        return {"pass": 0, "fail": 1, "skip": 77}[self.verdict]
+        return {"pass": 0, "fail": 1, "skip": 99}[self.verdict]
 
 
 def main():
@@ -357,6 +362,7 @@ def main():
     ap.add_argument("--log-dir", required=True)
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--qmp-steps")
+    ap.add_argument("--qmp-socket", help="QEMU's QMP socket (default: LOG_DIR/qmp.sock)")
     ap.add_argument("--expect-panic", action="store_true",
                     help="a panic anywhere in the run is the expected result")
     ap.add_argument("qemu", nargs=argparse.REMAINDER)

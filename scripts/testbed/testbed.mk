@@ -5,6 +5,9 @@
 # scenario in tests/xen/, with this tree installed into the image.  See
 # scripts/testbed/check-xen for the knobs (PCITOPOD_XEN_FLAVOURS,
 # PCITOPOD_TESTBED_JOBS, PCITOPOD_CACHE, PCITOPOD_TESTBED_LOGS).
+# `make check-xen` runs each scenario on the flavours CI runs it on
+# (CI_FLAVOURS in its scenario.conf); `make check-xen-full` runs the whole
+# matrix, every scenario on every flavour it supports.
 
 TESTBED_DIST_FILES = \
 	scripts/testbed/lib.sh \
@@ -16,6 +19,7 @@ TESTBED_DIST_FILES = \
 	scripts/testbed/stage-project \
 	scripts/testbed/stage-xen-tools \
 	scripts/testbed/check-xen \
+	scripts/testbed/check-path \
 	scripts/testbed/build-rootfs-systemd \
 	scripts/testbed/systemd-init \
 	scripts/testbed/systemd-scenario \
@@ -51,9 +55,13 @@ EXTRA_DIST += $(TESTBED_DIST_FILES) tests/xen/lib.sh \
 # reported blocked), not only shown inconsistent.
 check-xen: all
 	PCITOPOD_BUILDDIR='$(abs_top_builddir)' PCITOPOD_TESTBED_REPAIR=required \
-	  $(SHELL) $(srcdir)/scripts/testbed/check-xen $(XEN_SCENARIOS)
+	  $(SHELL) '$(srcdir)/scripts/testbed/check-xen' $(XEN_SCENARIOS)
 
-.PHONY: check-xen
+check-xen-full: all
+	PCITOPOD_BUILDDIR='$(abs_top_builddir)' PCITOPOD_TESTBED_REPAIR=required \
+	  $(SHELL) '$(srcdir)/scripts/testbed/check-xen' --full $(XEN_SCENARIOS)
+
+.PHONY: check-xen check-xen-full
 
 # The core's scanner on sysfs trees captured from the testbed's dom0
 # (scripts/testbed/run-scenario NAME --capture writes tests/fixtures/sysfs-*).
