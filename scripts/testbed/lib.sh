@@ -83,3 +83,26 @@ tb_unlock()
     flock -u 9
     exec 9>&-
 }
+
+# tb_xen_tarball: the upstream Xen release tarball the stock and patched
+# flavours are built from: $XEN_SRC_TARBALL, else the reference copy beside
+# the checkout (../shared/xen/xen-RELEASE-4.17.7.tar.xz, where CI has it);
+# prints nothing when there is neither (Debian's source package is used).
+tb_xen_tarball()
+{
+    local t=${XEN_SRC_TARBALL:-$TOP_SRCDIR/../shared/xen/xen-RELEASE-4.17.7.tar.xz}
+    [ ! -f "$t" ] || echo "$t"
+}
+
+# tb_xen_src_build stock|patched: build (or find in the cache) that flavour;
+# prints its build directory.  Fails with xen-src-build's reason on stderr.
+tb_xen_src_build()
+{
+    local t d args=()
+    t=$(tb_xen_tarball)
+    [ -z "$t" ] || args+=(--tarball "$t")
+    [ "$1" = patched ] || args+=(--stock)
+    d=$("$TOP_SRCDIR/scripts/xen-src-build" "${args[@]}" | tail -n1) || return 1
+    [ -f "$d/xen" ] || { echo "xen-src-build printed no build directory with a hypervisor" >&2; return 1; }
+    echo "$d"
+}

@@ -394,7 +394,7 @@ repair()
     # view read now, applied by the simulator on this very sysfs, must be
     # exactly what the hypervisor shows after the real apply.
     _predict=0
-    if [ "$XEN_FLAVOUR" = patched ] && pcitopod xen-view --json >"$W/view-before.json" 2>/dev/null; then
+    if [ "$XEN_SERIES" = yes ] && pcitopod xen-view --json >"$W/view-before.json" 2>/dev/null; then
         sed 's/"source": *"sysctl"/"source": "sim"/' "$W/view-before.json" >"$W/sim.json"
         pcitopod apply --xen-sim "$W/sim.json" >"$W/sim-apply.out" 2>&1
         pcitopod xen-view --json --xen-sim "$W/sim.json" 2>/dev/null |
@@ -422,7 +422,7 @@ repair()
     _post=$?
     say "pcitopod check after apply: exit $_post"
     show_views "after pcitopod apply"
-    if [ "$XEN_FLAVOUR" = stock ]; then
+    if [ "$XEN_SERIES" = no ]; then
         for s in $(cat "$W/nullowner.pre"); do
             xl dmesg | grep -q "PCI remove device $s" &&
                 fail "pcitopod removed $s (owner NULL) on a stock Xen: that panics Xen 4.17.7"
