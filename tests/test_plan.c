@@ -307,6 +307,44 @@ static void test_ownerless_pci_device_behind_a_wrong_bridge(void)
     teardown(&f);
 }
 
+static void test_ownerless_behind_a_moved_root_port(void)
+{
+    struct fx f;
+
+    /* dom0 gave the root port above a PCIe endpoint other buses than at
+     * boot; the endpoint's add failed (no DRHD scope covered its bus).  On
+     * the patched hypervisor a DRHD bridge scope follows the root port once
+     * it is re-registered, so the endpoint is re-added after it. */
+    memset(&f, 0, sizeof(f));
+    hb_base_topo(&f.t);
+    pt_topo_finish(&f.t);
+    hb_view_from(&f.v, &f.t);
+    pt_xview_find(&f.v, S0(0, 0x1c, 1))->sec_bus = 6;
+    pt_xview_find(&f.v, S0(0, 0x1c, 1))->sub_bus = 6;
+    pt_xview_find(&f.v, S0(4, 0, 0))->owner = PT_OWNER_NONE;
+    f.v.hv = PT_HV_PATCHED;
+    plan(&f);
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(4, 0, 0)) >= 0);
+    CHECK(pos(&f.p, PT_OP_REMOVE, S0(4, 0, 0)) < pos(&f.p, PT_OP_REMOVE, S0(0, 0x1c, 1)));
+    CHECK(pos(&f.p, PT_OP_ADD, S0(0, 0x1c, 1)) < pos(&f.p, PT_OP_ADD, S0(4, 0, 0)));
+    apply_and_recheck(&f, 0);
+    teardown(&f);
+
+    /* Stock: no such patch; the endpoint and the port above it are left. */
+    memset(&f, 0, sizeof(f));
+    hb_base_topo(&f.t);
+    pt_topo_finish(&f.t);
+    hb_view_from(&f.v, &f.t);
+    pt_xview_find(&f.v, S0(0, 0x1c, 1))->sec_bus = 6;
+    pt_xview_find(&f.v, S0(0, 0x1c, 1))->sub_bus = 6;
+    pt_xview_find(&f.v, S0(4, 0, 0))->owner = PT_OWNER_NONE;
+    f.v.hv = PT_HV_STOCK;
+    plan(&f);
+    CHECK(!touched(&f.p, S0(4, 0, 0)));
+    CHECK(is_blocked(&f.p, S0(4, 0, 0), NULL));
+    teardown(&f);
+}
+
 static void test_ownerless_stock_vs_patched(void)
 {
     struct fx f;
@@ -471,5 +509,6 @@ int main(void)
     test_seed_cycle();
     test_live_msi_never_removed();
     test_ownerless_pci_device_behind_a_wrong_bridge();
+    test_ownerless_behind_a_moved_root_port();
     return tap_done();
 }

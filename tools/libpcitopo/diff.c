@@ -283,6 +283,27 @@ bool pt_b2b_bus_wrong(const struct pt_topo *dom0, const struct pt_xview *xen, ui
     return bus && b2b_walk_loops(xs->b2b, bus);
 }
 
+bool pt_noowner_readd_may_succeed(const struct pt_topo *dom0, const struct pt_xview *xen,
+                                  const struct pt_dev *d, const struct pt_xdev *x)
+{
+    if ( x->type == PT_TYPE_PCI_ENDPOINT &&
+         pt_b2b_bus_wrong(dom0, xen, PT_SEG(d->sbdf), PT_BUS(d->sbdf)) )
+        return true;
+    if ( xen->hv != PT_HV_PATCHED )
+        return false;
+    while ( d->parent != PT_NO_PARENT )
+    {
+        const struct pt_dev *br = &dom0->devs[d->parent];
+        const struct pt_xdev *xb = pt_xview_find(xen, br->sbdf);
+
+        if ( !xb || xb->type != br->type ||
+             xb->sec_bus != br->sec_bus || xb->sub_bus != br->sub_bus )
+            return true;
+        d = br;
+    }
+    return false;
+}
+
 static int diff_bus2bridge(const struct pt_topo *dom0, const struct pt_xseg *xs,
                            struct pt_report *r)
 {
@@ -402,16 +423,15 @@ int pt_diff(const struct pt_topo *dom0, const struct pt_xview *xen,
         if ( !owner_is_touchable(x->owner, pol) )
             block_last(out, x->owner);
         else if ( what == PT_MIS_NO_OWNER &&
-                  !(x->type == PT_TYPE_PCI_ENDPOINT &&
-                    pt_b2b_bus_wrong(dom0, xen, PT_SEG(d->sbdf), PT_BUS(d->sbdf))) )
+                  !pt_noowner_readd_may_succeed(dom0, xen, d, x) )
             /*
-             * Xen's add failed, and not on bus2bridge: only a conventional
-             * PCI device's VT-d set-up walks it (domain_context_mapping(),
-             * -ENXIO on a loop or a wrong bridge, which a repair fixes), and
-             * only while its bus's entry is wrong.  Anything else failed on
-             * what dom0 cannot change - typically no DMAR unit's boot-time
-             * scope covers its bus (-ENODEV, seen on the testbed) - and
-             * fails again.
+             * Xen's add failed on what a repair does not change: not on a
+             * wrong bus2bridge entry (only a conventional PCI device's VT-d
+             * set-up walks it: domain_context_mapping(), -ENXIO), and - on
+             * stock Xen, or with no bridge above it re-registered - not on
+             * a DRHD bridge scope the patched hypervisor would move with
+             * the bridge.  Typically no DMAR unit's boot-time scope covers
+             * its bus (-ENODEV, seen on the testbed): it fails again.
              */
             block_last_why(out, x->owner,
                            "retrying from dom0 cannot help: its IOMMU set-up does not use bus2bridge (typically no IOMMU unit's boot-time scope covers its bus); boot without renumbering, or reserve bus numbers in the firmware");

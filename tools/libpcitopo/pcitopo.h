@@ -331,6 +331,17 @@ void pt_expected_b2b(const struct pt_topo *dom0, uint16_t seg, struct pt_b2b_ent
 bool pt_b2b_bus_wrong(const struct pt_topo *dom0, const struct pt_xview *xen, uint16_t seg,
                       uint8_t bus);
 
+/*
+ * Whether a repair can make the add of an owner-less entry (Xen's add of
+ * the device failed) succeed: a conventional PCI device's VT-d set-up
+ * walks bus2bridge, so a wrong entry for its bus is repairable; and on
+ * the patched hypervisor a DRHD bridge scope follows a bridge that is
+ * re-registered (patch 0006), so an entry below a bridge Xen lacks or
+ * records with another type or range is.  d is dom0's device at x's BDF.
+ */
+bool pt_noowner_readd_may_succeed(const struct pt_topo *dom0, const struct pt_xview *xen,
+                                  const struct pt_dev *d, const struct pt_xdev *x);
+
 /* ------------------------------------------------------------------ */
 /* The plan (pcitopod-plan/1, DESIGN §4.4/§4.5)                        */
 /* ------------------------------------------------------------------ */

@@ -190,19 +190,20 @@ static bool owner_removable(const struct planner *p, int owner)
 /*
  * Whether this entry may leave Xen.  Besides its owner: an owner-less entry
  * (a failed add) that dom0 still has must be added back, and that add fails
- * the way the first one did unless the cause was bus2bridge - only a
- * conventional PCI device's VT-d set-up walks it (domain_context_mapping()
- * gets -ENXIO on a loop; a repair fixes that), and only while its bus's
- * entry is wrong (pt_b2b_bus_wrong(), the diff's own test).  Otherwise (typically no
- * DMAR unit covers a bus above what Xen scanned at boot: -ENODEV, seen on
- * the testbed) apply would stop there with its siblings unregistered.
- * A ghost with no owner may go (on the patched hypervisor).
+ * the way the first one did unless the repair removes the cause
+ * (pt_noowner_readd_may_succeed(), the diff's own test: a wrong bus2bridge
+ * entry, or on the patched hypervisor a DRHD bridge scope that follows a
+ * re-registered bridge).  Otherwise (typically no DMAR unit covers a bus
+ * above what Xen scanned at boot: -ENODEV, seen on the testbed) the re-add
+ * would fail again.  A ghost with no owner may go (on the patched
+ * hypervisor).
  */
 static bool entry_removable(const struct planner *p, const struct pt_xdev *x)
 {
-    if ( x->owner == PT_OWNER_NONE && pt_topo_find(p->dom0, x->sbdf) &&
-         !(x->type == PT_TYPE_PCI_ENDPOINT &&
-           pt_b2b_bus_wrong(p->dom0, p->xen, PT_SEG(x->sbdf), PT_BUS(x->sbdf))) )
+    const struct pt_dev *d = pt_topo_find(p->dom0, x->sbdf);
+
+    if ( x->owner == PT_OWNER_NONE && d &&
+         !pt_noowner_readd_may_succeed(p->dom0, p->xen, d, x) )
         return false;
     return owner_removable(p, x->owner);
 }

@@ -1,7 +1,7 @@
 # libxl.mk - the libxl extension (issue #6): its core piece (affects.c: the
 # per-device verdict and the drift guard's identity store) and the unit test
 # that runs without Xen.  libxl_pci_topo.c itself is built into libxenlight
-# by patches/xen-4.17/0006-* through scripts/xen-src-build.
+# by patches/xen-4.17/0007-* through scripts/xen-src-build.
 libpcitopo_a_SOURCES += tools/libpcitopo/affects.h tools/libpcitopo/affects.c \
 	tools/libpcitopo/lock_shared.c
 

@@ -15,7 +15,7 @@
  * says a pass is pending.
  *
  * The core's sources are copied into pcitopo/ by pcitopod's
- * scripts/xen-src-build (patches/xen-4.17/0006-*).
+ * scripts/xen-src-build (patches/xen-4.17/0007-*).
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
