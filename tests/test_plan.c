@@ -307,23 +307,28 @@ static void test_ownerless_pci_device_behind_a_wrong_bridge(void)
     teardown(&f);
 }
 
+/* dom0 gave the root port above a PCIe endpoint other buses than at boot,
+ * and the endpoint's add failed (no DRHD scope covered its bus). */
+static void plan_ownerless_behind_a_moved_root_port(struct fx *f, enum pt_hv_model hv)
+{
+    memset(f, 0, sizeof(*f));
+    hb_base_topo(&f->t);
+    pt_topo_finish(&f->t);
+    hb_view_from(&f->v, &f->t);
+    pt_xview_find(&f->v, S0(0, 0x1c, 1))->sec_bus = 6;
+    pt_xview_find(&f->v, S0(0, 0x1c, 1))->sub_bus = 6;
+    pt_xview_find(&f->v, S0(4, 0, 0))->owner = PT_OWNER_NONE;
+    f->v.hv = hv;
+    plan(f);
+}
+
 static void test_ownerless_behind_a_moved_root_port(void)
 {
     struct fx f;
 
-    /* dom0 gave the root port above a PCIe endpoint other buses than at
-     * boot; the endpoint's add failed (no DRHD scope covered its bus).  On
-     * the patched hypervisor a DRHD bridge scope follows the root port once
-     * it is re-registered, so the endpoint is re-added after it. */
-    memset(&f, 0, sizeof(f));
-    hb_base_topo(&f.t);
-    pt_topo_finish(&f.t);
-    hb_view_from(&f.v, &f.t);
-    pt_xview_find(&f.v, S0(0, 0x1c, 1))->sec_bus = 6;
-    pt_xview_find(&f.v, S0(0, 0x1c, 1))->sub_bus = 6;
-    pt_xview_find(&f.v, S0(4, 0, 0))->owner = PT_OWNER_NONE;
-    f.v.hv = PT_HV_PATCHED;
-    plan(&f);
+    /* Patched: a DRHD bridge scope follows the root port once it is
+     * re-registered, so the endpoint is re-added after it. */
+    plan_ownerless_behind_a_moved_root_port(&f, PT_HV_PATCHED);
     CHECK(pos(&f.p, PT_OP_REMOVE, S0(4, 0, 0)) >= 0);
     CHECK(pos(&f.p, PT_OP_REMOVE, S0(4, 0, 0)) < pos(&f.p, PT_OP_REMOVE, S0(0, 0x1c, 1)));
     CHECK(pos(&f.p, PT_OP_ADD, S0(0, 0x1c, 1)) < pos(&f.p, PT_OP_ADD, S0(4, 0, 0)));
@@ -331,15 +336,7 @@ static void test_ownerless_behind_a_moved_root_port(void)
     teardown(&f);
 
     /* Stock: no such patch; the endpoint and the port above it are left. */
-    memset(&f, 0, sizeof(f));
-    hb_base_topo(&f.t);
-    pt_topo_finish(&f.t);
-    hb_view_from(&f.v, &f.t);
-    pt_xview_find(&f.v, S0(0, 0x1c, 1))->sec_bus = 6;
-    pt_xview_find(&f.v, S0(0, 0x1c, 1))->sub_bus = 6;
-    pt_xview_find(&f.v, S0(4, 0, 0))->owner = PT_OWNER_NONE;
-    f.v.hv = PT_HV_STOCK;
-    plan(&f);
+    plan_ownerless_behind_a_moved_root_port(&f, PT_HV_STOCK);
     CHECK(!touched(&f.p, S0(4, 0, 0)));
     CHECK(is_blocked(&f.p, S0(4, 0, 0), NULL));
     teardown(&f);
