@@ -5,7 +5,7 @@
  * backend (tools/pcitopod/backend_xen.c), moved here with the interface
  * handle as a parameter so that libxl and the daemon share it.
  *
- * Facts relied on: reference/xen-pci-facts.md §2.3-2.5.
+ * Facts relied on: docs/xen-pci-facts.md §2.3-2.5.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */

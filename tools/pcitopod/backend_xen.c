@@ -5,7 +5,7 @@
  * physdev operations that change it.  Transport only: every decision
  * (what differs, what to do, in what order) is in libpcitopo.
  *
- * Facts relied on: reference/xen-pci-facts.md §2 (ABIs), §3 ('Q' dump).
+ * Facts relied on: docs/xen-pci-facts.md §2 (ABIs), §3 ('Q' dump).
  */
 #include "config.h"
 

@@ -150,7 +150,7 @@ int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
         p->result = o->dry_run && p->held_back ? PT_RESULT_DRY_RUN : PT_RESULT_INCONSISTENT;
     else
         p->result = PT_RESULT_CONSISTENT;
-    /* Linux may have raced the repair (facts §5): re-plan on a fresh view. */
+    /* Linux may have raced the repair (facts §7): re-plan on a fresh view. */
     p->failed = p->result == PT_RESULT_ERROR ||
                 (p->applied && p->result == PT_RESULT_INCONSISTENT);
  out:
