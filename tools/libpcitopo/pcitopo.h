@@ -433,8 +433,9 @@ int pt_run_plan(const struct pt_plan *plan, const struct pt_topo *dom0,
 void pt_run_free(struct pt_run *run);
 /*
  * The adds (and re-quarantines) that bring back every device Xen had in
- * before, that dom0 has and that Xen lacks in now: shallowest first, a VF
- * after its PF, with the flags dom0 reports.  Empty when nothing is stranded.
+ * before, that dom0 has and that Xen lacks in now, with every bridge or PF
+ * above one that Xen lacks now: shallowest first, a VF after its PF, with
+ * the flags dom0 reports.  Empty when nothing is stranded.
  */
 int pt_plan_restore(const struct pt_topo *dom0, const struct pt_xview *before,
                     const struct pt_xview *now, struct pt_plan *out);

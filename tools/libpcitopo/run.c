@@ -213,21 +213,52 @@ int pt_plan_restore(const struct pt_topo *dom0, const struct pt_xview *before,
                     const struct pt_xview *now, struct pt_plan *out)
 {
     size_t *idx = malloc((dom0->n + 1) * sizeof(*idx)), n = 0, nq = 0;
+    bool *want = calloc(dom0->n + 1, sizeof(*want));
     int rc = 0;
 
     memset(out, 0, sizeof(*out));
-    if ( !idx )
+    if ( !idx || !want )
+    {
+        free(idx);
+        free(want);
         return -ENOMEM;
+    }
+    /*
+     * Every stranded device, and every bridge or PF above it that Xen lacks
+     * now (one whose add failed, maybe new at this SBDF): a device is never
+     * added before its bridge, so those come back first.
+     */
     for ( size_t j = 0; j < dom0->n; j++ )
-        if ( pt_xview_find(before, dom0->devs[j].sbdf) && is_stranded(dom0, now, dom0->devs[j].sbdf) )
+    {
+        const struct pt_dev *d = &dom0->devs[j];
+        unsigned guard = 0;
+
+        if ( !pt_xview_find(before, d->sbdf) || !is_stranded(dom0, now, d->sbdf) )
+            continue;
+        want[j] = true;
+        while ( guard++ < 512 )
+        {
+            const struct pt_dev *up = d->is_virtfn ? pt_topo_find(dom0, d->physfn)
+                                    : d->parent != PT_NO_PARENT ? &dom0->devs[d->parent] : NULL;
+
+            if ( !up )
+                break;
+            if ( !pt_xview_find(now, up->sbdf) )
+                want[up - dom0->devs] = true;
+            d = up;
+        }
+    }
+    for ( size_t j = 0; j < dom0->n; j++ )
+        if ( want[j] )
             idx[n++] = j;
+    free(want);
     if ( n > 1 )
         qsort_r(idx, n, sizeof(*idx), cmp_restore, (void *)dom0);
     for ( size_t k = 0; k < n; k++ )
     {
         const struct pt_xdev *x = pt_xview_find(before, dom0->devs[idx[k]].sbdf);
 
-        nq += x->owner == PT_DOMID_IO;
+        nq += x && x->owner == PT_DOMID_IO;
     }
     out->cap = n + nq + 1;
     out->ops = calloc(out->cap, sizeof(*out->ops));
@@ -239,7 +270,8 @@ int pt_plan_restore(const struct pt_topo *dom0, const struct pt_xview *before,
 
         out->ops[out->n++] = (struct pt_op){
             .op = PT_OP_ADD, .sbdf = d->sbdf, .reason = PT_FIND_MISSING,
-            .why = "re-added: registered before this apply, left out by a failure",
+            .why = pt_xview_find(before, d->sbdf) ? "re-added: registered before this apply, left out by a failure"
+                   : "added: a bridge above a device a failure left out",
             .virtfn = d->is_virtfn, .physfn = d->is_virtfn ? d->physfn : 0,
             .extfn = !d->is_virtfn && d->is_extfn, .pxm = -1 };
     }
@@ -248,7 +280,7 @@ int pt_plan_restore(const struct pt_topo *dom0, const struct pt_xview *before,
     {
         const struct pt_xdev *x = pt_xview_find(before, dom0->devs[idx[k]].sbdf);
 
-        if ( x->owner == PT_DOMID_IO )
+        if ( x && x->owner == PT_DOMID_IO )
             out->ops[out->n++] = (struct pt_op){
                 .op = PT_OP_QUARANTINE, .sbdf = x->sbdf, .reason = PT_FIND_MISSING,
                 .why = "quarantined again after its re-add", .pxm = -1 };
