@@ -318,7 +318,7 @@ static int load_conf(struct daemon *d)
 int pt_cmd_run(const struct pt_options *o)
 {
     struct daemon d = { .o = o };
-    struct pt_sched_conf sc;
+    struct pt_sched_conf sc = { 0 };   /* lock_retry_usec: the scheduler's default */
     struct pt_errlog log = { 0 };
     sigset_t mask;
     int rc;
