@@ -96,6 +96,30 @@ static void test_failed_remove(void)
     teardown(&f);
 }
 
+/*
+ * A bridge Xen recorded over its own bus (2..3 at 02:02.0): the bus above
+ * it is still behind it (a stale entry there keeps it), its own bus is not.
+ */
+static void test_self_range(void)
+{
+    struct fx f;
+    struct pt_op_outcome out[10];
+    enum pt_op_state st[10] = { F, P, P, P, P, P, P, P, P, P };
+
+    setup(&f);
+    pt_xview_find(&f.v, LEG)->sec_bus = 2;
+    hb_x(&f.v, S0(3, 5, 0), PT_TYPE_PCI_ENDPOINT, 0, 0);   /* Xen's only */
+    hb_x(&f.v, S0(2, 5, 0), PT_TYPE_PCI_ENDPOINT, 0, 0);
+    outcomes(out, 10, st);
+    f.p.ops[0].sbdf = S0(3, 5, 0);
+    CHECK_EQ_INT(pt_op_dependency(&f.p, &f.t, &f.v, out, 1), 0);
+    f.p.ops[0].sbdf = S0(2, 5, 0);
+    CHECK_EQ_INT(pt_op_dependency(&f.p, &f.t, &f.v, out, 1), -1);
+    /* but 01:00.0 (2..3) has both behind it */
+    CHECK_EQ_INT(pt_op_dependency(&f.p, &f.t, &f.v, out, 3), 0);
+    teardown(&f);
+}
+
 static void test_failed_add(void)
 {
     struct fx f;
@@ -235,6 +259,7 @@ static void test_restore(void)
 int main(void)
 {
     test_failed_remove();
+    test_self_range();
     test_failed_add();
     test_quarantine_follows_add();
     test_run_goes_on();

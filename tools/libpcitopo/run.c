@@ -54,18 +54,23 @@ static bool dom0_behind(const struct pt_topo *dom0, pt_sbdf_t y, pt_sbdf_t x)
     return false;
 }
 
-/* Is y behind x in Xen's record (x's recorded range holds y's bus, or x is y's PF)? */
+/*
+ * Is y behind x in Xen's record: x is y's PF, or x's recorded range holds
+ * y's bus (clipped to the buses above x's own, as the planner does: a
+ * bridge recorded over its own bus still has the buses above it behind it).
+ */
 static bool xen_behind(const struct pt_xview *v, pt_sbdf_t y, pt_sbdf_t x)
 {
     const struct pt_xdev *xd = pt_xview_find(v, x), *yd = pt_xview_find(v, y);
+    int lo;
 
     if ( yd && yd->virtfn && yd->has_physfn && yd->physfn == x )
         return true;
     if ( !xd || !pt_type_is_bridge(xd->type) || xd->sec_bus == PT_NO_RANGE ||
          xd->sub_bus == PT_NO_RANGE || PT_SEG(x) != PT_SEG(y) || x == y )
         return false;
-    return PT_BUS(y) >= xd->sec_bus && PT_BUS(y) <= xd->sub_bus &&
-           xd->sec_bus > PT_BUS(x);
+    lo = xd->sec_bus > PT_BUS(x) ? xd->sec_bus : PT_BUS(x) + 1;
+    return PT_BUS(y) >= lo && PT_BUS(y) <= xd->sub_bus;
 }
 
 /* Is x registered with Xen after ops [0, j) as far as their outcomes tell? */
