@@ -68,9 +68,12 @@ int pt_views_read(const char *sysfs_root, const char *xen_sim, struct pt_topo *t
                   struct pt_errlog *log);
 
 /*
- * Runs one full pass: lock, scan sysfs, read Xen's view, diff, plan, apply
- * (unless dry-run, stock report-only or an incomplete scan), commit, read
- * Xen's view again and diff, unlock.  Always fills *p (free it with
+ * Runs one full pass: lock (waiting at most lock_timeout_ms), scan sysfs,
+ * read Xen's view, diff, plan, apply (unless dry-run, stock report-only or
+ * an incomplete scan; a failed operation stops only what depends on it),
+ * after a failure add back what Xen had and lacks now (pt_plan_restore() on
+ * a fresh scan), commit, read Xen's view again, diff and name any device
+ * left unregistered (pt_stranded()), unlock.  Always fills *p (free it with
  * pt_pass_free); returns p->err.
  */
 int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p);
