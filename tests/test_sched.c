@@ -327,8 +327,56 @@ static void test_clamp(void)
     CHECK(pt_sched_due(&s, T0 + S(1), NULL));
 }
 
+/*
+ * The lock is held elsewhere: the daemon only tries it, so a pass that
+ * cannot start is postponed on the timer, never waited for in the loop;
+ * what made it due stays due; SIGHUP is handled (tries at once); the wait
+ * is reported once; after the release the pass runs and the wait ends.
+ */
+static void test_lock_held(void)
+{
+    struct pt_sched s;
+    enum pt_trigger why;
+    uint64_t now = T0;
+
+    pt_sched_init(&s, &defaults, T0);
+    why = pt_sched_pass_begin(&s, now);
+    CHECK_EQ_INT(why, PT_TRIG_STARTUP);
+    CHECK(pt_sched_pass_postponed(&s, now, why));          /* first: log it */
+    CHECK(!s.running);
+    /* not due at once (no busy loop), due after the lock retry delay, still "startup" */
+    CHECK(!pt_sched_due(&s, now + MS(100), NULL));
+    CHECK_EQ_INT(pt_sched_next(&s), now + MS(500));
+    CHECK(pt_sched_due(&s, now + MS(500), &why));
+    CHECK_EQ_INT(why, PT_TRIG_STARTUP);
+    now += MS(500);
+    why = pt_sched_pass_begin(&s, now);
+    CHECK(!pt_sched_pass_postponed(&s, now, why));         /* the same wait: not logged again */
+    /* events and SIGHUP while waiting: the loop stays responsive */
+    pt_sched_event(&s, now + MS(10));
+    pt_sched_sighup(&s, now + MS(20));
+    CHECK(pt_sched_due(&s, now + MS(20), &why));
+    CHECK_EQ_INT(why, PT_TRIG_SIGHUP);
+    now += MS(20);
+    why = pt_sched_pass_begin(&s, now);
+    CHECK(!s.lock_wait && !s.batch);                       /* one pass answers everything */
+    CHECK(!pt_sched_pass_postponed(&s, now, why));
+    CHECK(s.lock_wait);
+    /* released: the pass runs, the wait is over, the next one is logged again */
+    now += MS(500);
+    CHECK(pt_sched_due(&s, now, NULL));
+    pt_sched_pass_begin(&s, now);
+    pt_sched_pass_end(&s, now, false);
+    CHECK(!s.lock_wait && s.lock_wait_since == 0 && !s.retry);
+    CHECK_EQ_INT(pt_sched_next(&s), now + S(600));
+    why = pt_sched_pass_begin(&s, now + S(600));
+    CHECK(pt_sched_pass_postponed(&s, now + S(600), why));
+    CHECK_EQ_INT(why, PT_TRIG_RESYNC);
+}
+
 int main(void)
 {
+    test_lock_held();
     test_startup();
     test_burst();
     test_storm();

@@ -41,6 +41,7 @@ struct pt_sched_conf {
     uint64_t resync_usec;       /* periodic pass after the last one; 0 = off */
     uint64_t retry_min_usec;    /* first back-off after a failed pass */
     uint64_t retry_max_usec;    /* back-off ceiling */
+    uint64_t lock_retry_usec;   /* a pass postponed by a held lock is tried again after this (0: 500 ms) */
 };
 
 /* All times are CLOCK_MONOTONIC microseconds passed in by the caller. */
@@ -58,6 +59,10 @@ struct pt_sched {
     uint64_t backoff;           /* the next retry's delay; 0 after a success */
     unsigned failures;          /* consecutive failed passes */
     uint64_t resync_at;         /* next periodic pass; PT_SCHED_IDLE when off */
+    bool lock_wait;             /* a pass was postponed: the lock is held elsewhere */
+    enum pt_trigger lock_trigger;   /* what made the postponed pass due */
+    uint64_t lock_retry_at;     /* when to try the lock again */
+    uint64_t lock_wait_since;   /* the first postponement of this wait */
 };
 
 /* The name of a trigger ("startup", "uevent", ...). */
@@ -78,6 +83,13 @@ bool pt_sched_due(const struct pt_sched *s, uint64_t now, enum pt_trigger *why);
 enum pt_trigger pt_sched_pass_begin(struct pt_sched *s, uint64_t now);
 /* The pass ended at now; failed arms a retry with exponential back-off, success resets it. */
 void pt_sched_pass_end(struct pt_sched *s, uint64_t now, bool failed);
+/*
+ * The pass begun at now could not start because the lock is held elsewhere:
+ * nothing of it ran, so what made it due (why) stays due, tried again at
+ * now + lock_retry_usec, or at once on a SIGHUP; the loop never blocks on
+ * the lock.  Returns true for the first postponement of a wait (log it once).
+ */
+bool pt_sched_pass_postponed(struct pt_sched *s, uint64_t now, enum pt_trigger why);
 
 /* ------------------------------------------------------------------ */
 /* /etc/pcitopod.conf                                                  */

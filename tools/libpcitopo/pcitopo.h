@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* ------------------------------------------------------------------ */
 /* SBDF                                                                */
@@ -399,6 +400,59 @@ int pt_plan_to_json(const struct pt_plan *p, bool pretty, char **out, size_t *ou
 /* A table for people. */
 void pt_plan_print(const struct pt_plan *p, FILE *f);
 void pt_plan_free(struct pt_plan *p);
+
+/* ------------------------------------------------------------------ */
+/* Applying a plan when operations fail (run.c, pcitopod(8) FAILURES)  */
+/* ------------------------------------------------------------------ */
+
+enum pt_op_state { PT_OPST_PENDING, PT_OPST_DONE, PT_OPST_FAILED, PT_OPST_SKIPPED };
+
+/* What became of one operation of a plan. */
+struct pt_op_outcome {
+    enum pt_op_state state;
+    int err;                    /* failed: the negative errno */
+    size_t cause;               /* skipped: the index of the failed/skipped op it depends on */
+};
+
+struct pt_run {
+    struct pt_op_outcome *out;  /* parallel to the plan's ops */
+    size_t n, done, failed, skipped;
+    size_t first_failed;        /* index of the first failed op, (size_t)-1 when none */
+};
+
+/* Issues one operation to Xen: 0 or -errno, the message naming device and cause in log. */
+typedef int (*pt_op_exec_fn)(void *ctx, const struct pt_op *op, struct pt_errlog *log);
+
+/*
+ * Index of a failed or skipped operation before op j that op j depends on
+ * (a remove of a bridge or PF above a device still registered; the re-add
+ * of a device whose remove did not happen; an add behind a bridge or PF
+ * that is not registered now; a quarantine of a device not re-added), or -1.
+ */
+ssize_t pt_op_dependency(const struct pt_plan *plan, const struct pt_topo *dom0,
+                         const struct pt_xview *before, const struct pt_op_outcome *out,
+                         size_t j);
+/*
+ * Issues ops [0, stop_after) of plan (built on dom0 and before) through
+ * exec, skipping those that depend on a failed one and going on with every
+ * other; fills *run (free with pt_run_free).  Returns 0, or the errno of
+ * the first failed op.
+ */
+int pt_run_plan(const struct pt_plan *plan, const struct pt_topo *dom0,
+                const struct pt_xview *before, pt_op_exec_fn exec, void *ctx,
+                size_t stop_after, struct pt_run *run, struct pt_errlog *log);
+void pt_run_free(struct pt_run *run);
+/*
+ * The adds (and re-quarantines) that bring back every device Xen had in
+ * before, that dom0 has and that Xen lacks in now, with every bridge or PF
+ * above one that Xen lacks now: shallowest first, a VF after its PF, with
+ * the flags dom0 reports.  Empty when nothing is stranded.
+ */
+int pt_plan_restore(const struct pt_topo *dom0, const struct pt_xview *before,
+                    const struct pt_xview *now, struct pt_plan *out);
+/* Number of devices Xen had in before, dom0 has and Xen lacks in now; each named in log (error). */
+size_t pt_stranded(const struct pt_topo *dom0, const struct pt_xview *before,
+                   const struct pt_xview *now, struct pt_errlog *log);
 
 /* ------------------------------------------------------------------ */
 /* The Xen-registry simulator (xen/drivers/passthrough/pci.c, 4.17)    */

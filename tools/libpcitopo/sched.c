@@ -50,6 +50,8 @@ void pt_sched_init(struct pt_sched *s, const struct pt_sched_conf *conf, uint64_
         s->conf.retry_min_usec = PT_USEC_PER_SEC;
     if ( s->conf.retry_max_usec < s->conf.retry_min_usec )
         s->conf.retry_max_usec = s->conf.retry_min_usec;
+    if ( !s->conf.lock_retry_usec )
+        s->conf.lock_retry_usec = 500 * PT_USEC_PER_MSEC;
     if ( s->conf.max_delay_usec < s->conf.settle_usec )
         s->conf.max_delay_usec = s->conf.settle_usec;
     s->startup = true;
@@ -100,6 +102,8 @@ uint64_t pt_sched_next(const struct pt_sched *s)
     if ( s->startup || s->sighup )
         return 0;
     t = min_u64(t, batch_due(s));
+    if ( s->lock_wait )
+        t = min_u64(t, s->lock_retry_at);
     if ( s->retry )
         t = min_u64(t, s->retry_at);
     return min_u64(t, s->resync_at);
@@ -116,6 +120,8 @@ static bool due_trigger(const struct pt_sched *s, uint64_t now, enum pt_trigger 
         t = PT_TRIG_STARTUP;
     else if ( s->sighup )
         t = PT_TRIG_SIGHUP;
+    else if ( s->lock_wait && s->lock_retry_at <= now )
+        t = s->lock_trigger;
     else if ( batch_due(s) <= now )
         t = s->overflow ? PT_TRIG_OVERFLOW : PT_TRIG_UEVENT;
     else if ( s->retry && s->retry_at <= now )
@@ -141,7 +147,8 @@ enum pt_trigger pt_sched_pass_begin(struct pt_sched *s, uint64_t now)
     if ( !due_trigger(s, now, &why) )
     {
         /* Forced early: name what was pending, or call it a resync. */
-        why = s->batch ? (s->overflow ? PT_TRIG_OVERFLOW : PT_TRIG_UEVENT)
+        why = s->lock_wait ? s->lock_trigger
+            : s->batch ? (s->overflow ? PT_TRIG_OVERFLOW : PT_TRIG_UEVENT)
             : s->retry ? PT_TRIG_RETRY : PT_TRIG_RESYNC;
     }
     /* Every pass is a full scan: it answers everything pending. */
@@ -150,6 +157,7 @@ enum pt_trigger pt_sched_pass_begin(struct pt_sched *s, uint64_t now)
     s->batch_events = 0;
     s->retry = false;
     s->resync_at = PT_SCHED_IDLE;
+    s->lock_wait = false;
     s->running = true;
     return why;
 }
@@ -157,6 +165,7 @@ enum pt_trigger pt_sched_pass_begin(struct pt_sched *s, uint64_t now)
 void pt_sched_pass_end(struct pt_sched *s, uint64_t now, bool failed)
 {
     s->running = false;
+    s->lock_wait_since = 0;
     if ( failed )
     {
         s->backoff = s->backoff ? min_u64(s->backoff * 2, s->conf.retry_max_usec)
@@ -172,4 +181,17 @@ void pt_sched_pass_end(struct pt_sched *s, uint64_t now, bool failed)
         s->retry = false;
     }
     s->resync_at = s->conf.resync_usec ? add_sat(now, s->conf.resync_usec) : PT_SCHED_IDLE;
+}
+
+bool pt_sched_pass_postponed(struct pt_sched *s, uint64_t now, enum pt_trigger why)
+{
+    bool first = s->lock_wait_since == 0;
+
+    s->running = false;
+    s->lock_wait = true;
+    s->lock_trigger = why;
+    s->lock_retry_at = add_sat(now, s->conf.lock_retry_usec);
+    if ( first )
+        s->lock_wait_since = now ? now : 1;
+    return first;
 }

@@ -31,6 +31,11 @@ struct pt_backend_ops {
 struct pt_backend {
     const struct pt_backend_ops *ops;
     void *priv;
+    /* Test seam (--sim-fail-op, tests): operation fail_op (from 1) of this
+     * backend fails with -fail_errno before reaching Xen; 0: never. */
+    unsigned long fail_op;
+    int fail_errno;
+    unsigned long issued;       /* operations issued so far */
 };
 
 /* The simulator, loading and saving its state in file; config reads from sysfs_root. */

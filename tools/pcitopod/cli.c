@@ -145,12 +145,15 @@ int pt_cmd_plan(const struct pt_options *o)
     return status;
 }
 
-/* {"format":"pcitopod-apply/1","plan":..,"done":N,"error":..,"after":..} */
-static int output_apply_json(const struct pt_plan *p, size_t done, int err,
-                             const struct pt_report *after)
+/*
+ * {"format":"pcitopod-apply/1","plan":..,"done":N,"failed":N,"skipped":N,
+ *  "restored":N,"stranded":N,"error":..,"after":..}
+ */
+static int output_apply_json(const struct pt_pass *p, const struct pt_report *after)
 {
     char *pj = NULL, *rj = NULL;
-    int rc = pt_plan_to_json(p, false, &pj, NULL);
+    int rc = pt_plan_to_json(&p->plan, false, &pj, NULL);
+    int err = p->run.failed ? p->run.out[p->run.first_failed].err : p->err;
 
     if ( !rc && after )
         rc = pt_report_to_json(after, false, &rj, NULL);
@@ -160,9 +163,14 @@ static int output_apply_json(const struct pt_plan *p, size_t done, int err,
         fprintf(stderr, "pcitopod: cannot produce JSON: %s\n", strerror(-rc));
         return PT_EXIT_ERROR;
     }
-    printf("{\"format\":\"pcitopod-apply/1\",\"plan\":%s,\"done\":%zu,\"error\":", pj, done);
-    if ( err )
-        printf("{\"op\":%zu,\"errno\":%d,\"message\":\"%s\"}", done + 1, -err, strerror(-err));
+    printf("{\"format\":\"pcitopod-apply/1\",\"plan\":%s,\"done\":%zu,\"failed\":%zu,"
+           "\"skipped\":%zu,\"restored\":%zu,\"stranded\":%zu,\"error\":",
+           pj, p->done, p->run.failed, p->run.skipped, p->restored, p->stranded);
+    if ( err && p->run.failed )
+        printf("{\"op\":%zu,\"errno\":%d,\"message\":\"%s\"}", p->run.first_failed + 1, -err,
+               strerror(-err));
+    else if ( err )
+        printf("{\"op\":null,\"errno\":%d,\"message\":\"%s\"}", -err, strerror(-err));
     else
         printf("null");
     printf(",\"after\":%s}\n", rj ? rj : "null");
@@ -171,17 +179,77 @@ static int output_apply_json(const struct pt_plan *p, size_t done, int err,
     return 0;
 }
 
+/* --lock-timeout SECS: whole seconds, 0..86400, into milliseconds. */
+static int parse_lock_timeout(const char *val, int *ms)
+{
+    char *end;
+    unsigned long x;
+
+    *ms = 30 * 1000;
+    if ( !val )
+        return 0;
+    errno = 0;
+    x = strtoul(val, &end, 10);
+    if ( errno || !*val || *end || val[0] == '-' || x > 86400 )
+    {
+        fprintf(stderr, "pcitopod: --lock-timeout '%s': expected whole seconds from 0 to 86400\n", val);
+        return -EINVAL;
+    }
+    *ms = (int)x * 1000;
+    return 0;
+}
+
+/* --sim-fail-op K:ERRNO, ERRNO a name (ENODEV) or a number. */
+static int parse_fail_op(const char *val, unsigned long *k, int *e)
+{
+    char *end;
+    const char *colon = val ? strchr(val, ':') : NULL;
+
+    *k = 0;
+    *e = 0;
+    if ( !val )
+        return 0;
+    errno = 0;
+    *k = strtoul(val, &end, 10);
+    if ( !colon || errno || end != colon || val[0] == '-' || *k == 0 )
+        goto bad;
+    for ( int n = 1; n < 4096 && !*e; n++ )
+    {
+        const char *name = strerrorname_np(n);
+
+        if ( name && !strcmp(name, colon + 1) )
+            *e = n;
+    }
+    if ( !*e )
+    {
+        unsigned long n = strtoul(colon + 1, &end, 10);
+
+        if ( !colon[1] || *end || n == 0 || n >= 4096 )
+            goto bad;
+        *e = (int)n;
+    }
+    return 0;
+ bad:
+    fprintf(stderr, "pcitopod: --sim-fail-op '%s': expected K:ERRNO, K the operation from 1, ERRNO a name (ENODEV) or number\n",
+            val);
+    return -EINVAL;
+}
+
 int pt_cmd_apply(const struct pt_options *o)
 {
     struct pt_pass_opts po = {
         .sysfs_root = o->sysfs_root, .xen_sim = o->xen_sim, .dry_run = o->dry_run,
         /* The simulator's state file is the caller's; the lock guards the hypervisor. */
-        .lock = !o->xen_sim && !o->dry_run, .policy = o->policy,
+        .lock = (!o->xen_sim || o->lock_file) && !o->dry_run, .policy = o->policy,
+        .lock_file = o->lock_file,
     };
     struct pt_pass p;
     const struct pt_report *now;
     int status;
 
+    if ( parse_lock_timeout(o->lock_timeout, &po.lock_timeout_ms) ||
+         parse_fail_op(o->sim_fail_op, &po.fail_op, &po.fail_errno) )
+        return PT_EXIT_ERROR;
     pt_pass_run(&po, &p);
     flush_log(o, &p.log);
     now = pt_pass_report(&p);
@@ -193,16 +261,22 @@ int pt_cmd_apply(const struct pt_options *o)
     else
     {
         if ( o->json )
-            status = output_apply_json(&p.plan, p.done, p.err, now);
+            status = output_apply_json(&p, now);
         else
         {
             status = 0;
             if ( p.held_back )
                 printf("not applied: %s\n", p.held_back);
             else
-                printf("applied %zu of %zu operation%s%s\n", p.done, p.plan.n,
-                       p.plan.n == 1 ? "" : "s",
-                       p.err ? " (stopped at the first failure, see the errors)" : "");
+            {
+                printf("applied %zu of %zu operation%s", p.done, p.plan.n, p.plan.n == 1 ? "" : "s");
+                if ( p.run.failed || p.run.skipped )
+                    printf(": %zu failed, %zu not issued (they depend on a failed one), %zu device%s "
+                           "re-added after the failure, %zu left unregistered (see the errors)",
+                           p.run.failed, p.run.skipped, p.restored, p.restored == 1 ? "" : "s",
+                           p.stranded);
+                putchar('\n');
+            }
             if ( p.plan.n )
                 pt_plan_print(&p.plan, stdout);
             if ( now )

@@ -56,7 +56,7 @@ struct daemon {
 /* True when events arrived that no pass has looked at yet. */
 static bool pass_pending(const struct daemon *d)
 {
-    return d->sched.batch || d->sched.sighup || d->sched.overflow;
+    return d->sched.batch || d->sched.sighup || d->sched.overflow || d->sched.lock_wait;
 }
 
 /* (Re)writes the status file for the last pass, saying whether another is due. */
@@ -145,15 +145,35 @@ static void status_line(const struct pt_pass *p, char *buf, size_t len)
 static void run_pass(struct daemon *d, uint64_t start)
 {
     enum pt_trigger why = pt_sched_pass_begin(&d->sched, start);
-    struct pt_pass *pp = &d->last;
+    struct pt_pass *pp = &d->last, attempt;
+    uint64_t waited = d->sched.lock_wait_since;
     unsigned long long h;
     bool repeat;
     char line[512];
 
+    pt_jlog(LOG_DEBUG, NULL, NULL, NULL, NULL, "pass %lu (%s) starts", d->passes + 1, pt_trigger_name(why));
+    /* The lock is only tried (popts.lock_timeout_ms = 0): a held lock never stalls the loop. */
+    pt_pass_run(&d->popts, &attempt);
+    if ( attempt.lock_busy )
+    {
+        const char *who = attempt.log.n ? attempt.log.msgs[attempt.log.n - 1].text : "the lock is held";
+
+        if ( pt_sched_pass_postponed(&d->sched, now_usec(), why) )
+        {
+            pt_jlog(LOG_WARNING, NULL, NULL, NULL, NULL,
+                    "pass (%s) postponed: %s; trying again every %.1f s (logged once per wait)",
+                    pt_trigger_name(why), who, (double)d->sched.conf.lock_retry_usec / PT_USEC_PER_SEC);
+            write_status(d);
+        }
+        pt_pass_free(&attempt);
+        return;
+    }
+    if ( waited )
+        pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL, "the lock is free after %.1f s: pass (%s) runs",
+                (double)(now_usec() - waited) / PT_USEC_PER_SEC, pt_trigger_name(why));
     d->passes++;
-    pt_jlog(LOG_DEBUG, NULL, NULL, NULL, NULL, "pass %lu (%s) starts", d->passes, pt_trigger_name(why));
     pt_pass_free(pp);
-    pt_pass_run(&d->popts, pp);
+    *pp = attempt;
     pt_sched_pass_end(&d->sched, now_usec(), pp->failed);
 
     h = pp->have_before ? findings_hash(&pp->before) : 0;
@@ -298,7 +318,7 @@ static int load_conf(struct daemon *d)
 int pt_cmd_run(const struct pt_options *o)
 {
     struct daemon d = { .o = o };
-    struct pt_sched_conf sc;
+    struct pt_sched_conf sc = { 0 };   /* lock_retry_usec: the scheduler's default */
     struct pt_errlog log = { 0 };
     sigset_t mask;
     int rc;
@@ -310,7 +330,8 @@ int pt_cmd_run(const struct pt_options *o)
     d.popts = (struct pt_pass_opts){
         .sysfs_root = o->sysfs_root, .xen_sim = o->xen_sim, .dry_run = d.conf.dry_run,
         /* The simulator has its own state file; the hypervisor is what libxl guards. */
-        .lock = !o->xen_sim && !d.conf.dry_run,
+        .lock = (!o->xen_sim || o->lock_file) && !d.conf.dry_run,
+        .lock_file = o->lock_file, .lock_timeout_ms = 0,
         .stock_report_only = d.conf.stock_mode == PT_STOCK_REPORT,
         .policy = { .requarantine = d.conf.requarantine },
     };

@@ -218,9 +218,12 @@ void pt_jlog_pass(const struct pt_pass *p, unsigned long n, enum pt_trigger why,
         pt_jlog(repeat ? LOG_DEBUG : LOG_WARNING, finding_ids[f->kind], &f->sbdf, f->path,
                 pt_finding_kind_name(f->kind), "%s: %s", pt_finding_kind_name(f->kind), f->detail);
     }
-    for ( size_t i = 0; i < p->done; i++ )
+    for ( size_t i = 0; i < p->run.n; i++ )
     {
         const struct pt_op *op = &p->plan.ops[i];
+
+        if ( p->run.out[i].state != PT_OPST_DONE )
+            continue;
         char sb[PT_SBDF_STRLEN];
 
         pt_jlog(LOG_NOTICE, MSGID_REPAIR, &op->sbdf, NULL, pt_finding_kind_name(op->reason),

@@ -14,7 +14,7 @@
 const struct pt_command pt_commands[] = {
     { "run", pt_cmd_run,
       "[--config FILE] [--settle-ms N] [--max-delay-ms N] [--resync-minutes N] "
-      "[--status-file FILE] [--dry-run] [--requarantine] [COMMON]",
+      "[--status-file FILE] [--lock-file FILE] [--dry-run] [--requarantine] [COMMON]",
       "The daemon (what systemd starts): a full pass at start-up, after every settled "
       "batch of PCI uevents (quiet for --settle-ms, or at most --max-delay-ms after the "
       "first), on SIGHUP and every --resync-minutes (0: never); failed passes are retried "
@@ -30,11 +30,16 @@ const struct pt_command pt_commands[] = {
       "Print the ordered PHYSDEVOP_pci_device_remove/add operations that would make Xen "
       "match dom0, the devices left alone (blocked) and what cannot be repaired. Changes "
       "nothing. Exit 0 when there is nothing to do, 1 otherwise, 2 on error." },
-    { "apply", pt_cmd_apply, "[--json] [--dry-run] [--requarantine] [COMMON]",
-      "Build the plan and issue it, under the lock, stopping at the first failed "
-      "operation; then read Xen's view again and report what is now true. Success is "
-      "only what was observed. Exit 0 when Xen now matches dom0 (apart from blocked "
-      "devices), 1 when differences remain, 2 on error." },
+    { "apply", pt_cmd_apply,
+      "[--json] [--dry-run] [--requarantine] [--lock-timeout SECS] [--sim-fail-op K:ERRNO] [COMMON]",
+      "Build the plan and issue it under the lock (waiting for it at most --lock-timeout "
+      "seconds, default 30). An operation that fails stops only the operations that depend "
+      "on it; whatever Xen had before and a failure left out is added back. Then read "
+      "Xen's view again and report what is now true. Success is only what was observed. "
+      "Exit 0 when Xen now matches dom0 (apart from blocked devices), 1 when differences "
+      "remain, 2 on error (a failed operation, the lock still held, a device left "
+      "unregistered). --sim-fail-op K:ERRNO (testing, with --xen-sim only) makes "
+      "operation K fail with ERRNO (ENODEV, EBUSY, EIO, ... or a number)." },
     { "xen-view", pt_cmd_xen_view, "[--json] [COMMON]",
       "Print Xen's PCI registry as pcitopod sees it: devices with type, recorded bus "
       "range, owner and flags, and each segment's bus2bridge table "
@@ -55,6 +60,8 @@ static const char common_help[] =
     "  --dry-run          apply: print the plan, change nothing\n"
     "  --requarantine     repair quarantined (DomIO) devices and quarantine them again\n"
     "                     (default: leave them alone and report them blocked)\n"
+    "  --lock-file FILE   the lock libxl and pcitopod share (default " RUNSTATEDIR "/pcitopod/lock);\n"
+    "                     given, it is taken with --xen-sim too\n"
     "  -q, --quiet        only errors on stderr\n"
     "  -v, --verbose      more detail on stderr\n"
     "  -h, --help         this help (also: pcitopod COMMAND --help)\n"
@@ -85,7 +92,8 @@ static const struct pt_command *find_command(const char *name)
 int main(int argc, char **argv)
 {
     enum { OPT_SYSFS = 256, OPT_SIM, OPT_JSON, OPT_DRY, OPT_REQ,
-           OPT_CONFIG, OPT_STATUS_FILE, OPT_SETTLE, OPT_MAX_DELAY, OPT_RESYNC };
+           OPT_CONFIG, OPT_STATUS_FILE, OPT_SETTLE, OPT_MAX_DELAY, OPT_RESYNC,
+           OPT_LOCK_FILE, OPT_LOCK_TIMEOUT, OPT_SIM_FAIL };
     static const struct option longopts[] = {
         { "sysfs-root", required_argument, NULL, OPT_SYSFS },
         { "xen-sim", required_argument, NULL, OPT_SIM },
@@ -97,6 +105,9 @@ int main(int argc, char **argv)
         { "settle-ms", required_argument, NULL, OPT_SETTLE },
         { "max-delay-ms", required_argument, NULL, OPT_MAX_DELAY },
         { "resync-minutes", required_argument, NULL, OPT_RESYNC },
+        { "lock-file", required_argument, NULL, OPT_LOCK_FILE },
+        { "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+        { "sim-fail-op", required_argument, NULL, OPT_SIM_FAIL },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -122,6 +133,9 @@ int main(int argc, char **argv)
         case OPT_SETTLE: o.settle_ms = optarg; break;
         case OPT_MAX_DELAY: o.max_delay_ms = optarg; break;
         case OPT_RESYNC: o.resync_minutes = optarg; break;
+        case OPT_LOCK_FILE: o.lock_file = optarg; break;
+        case OPT_LOCK_TIMEOUT: o.lock_timeout = optarg; break;
+        case OPT_SIM_FAIL: o.sim_fail_op = optarg; break;
         case 'q':        o.quiet = true; break;
         case 'v':        o.verbose++; break;
         case 'h':        help = true; break;
@@ -165,6 +179,18 @@ int main(int argc, char **argv)
     if ( o.dry_run && strcmp(cmd->name, "apply") && strcmp(cmd->name, "run") )
     {
         fprintf(stderr, "pcitopod %s: --dry-run only applies to 'apply' (this command changes nothing anyway)\n",
+                cmd->name);
+        return PT_EXIT_ERROR;
+    }
+    if ( (o.lock_timeout || o.sim_fail_op) && strcmp(cmd->name, "apply") )
+    {
+        fprintf(stderr, "pcitopod %s: --%s only applies to 'apply'\n", cmd->name,
+                o.lock_timeout ? "lock-timeout" : "sim-fail-op");
+        return PT_EXIT_ERROR;
+    }
+    if ( o.sim_fail_op && !o.xen_sim )
+    {
+        fprintf(stderr, "pcitopod %s: --sim-fail-op is a testing option of the simulator: it needs --xen-sim FILE\n",
                 cmd->name);
         return PT_EXIT_ERROR;
     }

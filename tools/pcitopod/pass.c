@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,55 @@ int pt_views_read(const char *sysfs_root, const char *xen_sim, struct pt_topo *t
     return rc;
 }
 
+/* One operation through the backend, for the restore plan (no injected fault). */
+static int restore_exec(void *ctx, const struct pt_op *op, struct pt_errlog *log)
+{
+    struct pt_backend *b = ctx;
+
+    return op->op == PT_OP_ADD ? b->ops->add(b, op, log) : b->ops->quarantine(b, op->sbdf, log);
+}
+
+/*
+ * After a failure: read Xen again and add back, once, whatever it had
+ * before the plan, dom0 still has (a fresh scan: a device may have gone
+ * meanwhile) and it lacks now.  topo becomes the fresh scan when it reads.
+ */
+static void restore(const struct pt_pass_opts *o, struct pt_backend *b, struct pt_topo *topo,
+                    const struct pt_xview *before, struct pt_pass *p)
+{
+    struct pt_topo fresh = { 0 };
+    struct pt_errlog scanlog = { 0 };
+    struct pt_xview mid = { 0 };
+    struct pt_plan rp = { 0 };
+    struct pt_run rr = { 0 };
+    int rc;
+
+    if ( !pt_scan_sysfs(o->sysfs_root, &fresh, &scanlog) && !scanlog.nerrors && !fresh.nunreadable )
+    {
+        pt_topo_free(topo);
+        *topo = fresh;
+    }
+    else
+        pt_topo_free(&fresh);
+    pt_errlog_free(&scanlog);
+    rc = b->ops->read_view(b, topo, &mid, &p->log);
+    if ( !rc )
+        rc = pt_plan_restore(topo, before, &mid, &rp);
+    if ( rc )
+        pt_log(&p->log, PT_SEV_ERROR, "cannot see what the failure left unregistered: %s", strerror(-rc));
+    else if ( rp.n )
+    {
+        pt_log(&p->log, PT_SEV_WARN, "re-adding %zu device%s that Xen had before this apply and the failure left out",
+               rp.n, rp.n == 1 ? "" : "s");
+        pt_run_plan(&rp, topo, &mid, restore_exec, b, SIZE_MAX, &rr, &p->log);
+        for ( size_t i = 0; i < rp.n; i++ )
+            p->restored += rr.out && rr.out[i].state == PT_OPST_DONE && rp.ops[i].op == PT_OP_ADD;
+    }
+    pt_run_free(&rr);
+    pt_plan_free(&rp);
+    pt_xview_free(&mid);
+}
+
 int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
 {
     struct pt_topo topo = { 0 };
@@ -65,7 +115,7 @@ int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
     memset(p, 0, sizeof(*p));
     if ( o->lock )
     {
-        lock = pt_lock_exclusive(&p->log);
+        lock = pt_lock_exclusive(o->lock_file, o->lock_timeout_ms, &p->lock_busy, &p->log);
         if ( lock < 0 )
         {
             set_error(p, lock);
@@ -121,9 +171,14 @@ int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
     }
 
     p->applied = true;
-    rc = pt_apply_plan(b, &p->plan, &p->done, &p->log);
+    b->fail_op = o->fail_op;
+    b->fail_errno = o->fail_errno;
+    rc = pt_apply_plan(b, &p->plan, &topo, &view, &p->run, &p->log);
+    p->done = p->run.done;
     if ( rc )
         set_error(p, rc);
+    if ( p->run.failed || p->run.skipped )
+        restore(o, b, &topo, &view, p);
     if ( b->ops->commit )
     {
         rc = b->ops->commit(b, &p->log);
@@ -140,7 +195,13 @@ int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
         set_error(p, rc);
     }
     else
+    {
         p->have_after = true;
+        /* The invariant (pcitopod(8), FAILURES): named when broken, never silent. */
+        p->stranded = pt_stranded(&topo, &view, &now, &p->log);
+        if ( p->stranded )
+            set_error(p, -ENODEV);
+    }
 
  judge:
     final = pt_pass_report(p);
@@ -185,6 +246,7 @@ void pt_pass_free(struct pt_pass *p)
     pt_report_free(&p->before);
     pt_report_free(&p->after);
     pt_plan_free(&p->plan);
+    pt_run_free(&p->run);
     pt_errlog_free(&p->log);
     free(p->error);
     memset(p, 0, sizeof(*p));

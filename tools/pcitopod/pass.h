@@ -24,6 +24,10 @@ struct pt_pass_opts {
     bool lock;                  /* hold RUNSTATEDIR/pcitopod/lock exclusively for the pass */
     bool stock_report_only;     /* stock_mode = report: never apply when the view source is stock */
     struct pt_policy policy;
+    const char *lock_file;      /* NULL: RUNSTATEDIR/pcitopod/lock */
+    int lock_timeout_ms;        /* how long to wait for the lock; 0: try once */
+    unsigned long fail_op;      /* test seam (--sim-fail-op): this operation fails ... */
+    int fail_errno;             /* ... with this errno */
 };
 
 /* What one pass saw and did.  Zero it (or let pt_pass_run do it) before use. */
@@ -40,6 +44,10 @@ struct pt_pass {
     const char *held_back;      /* why a non-empty plan was not applied, NULL if applied */
     bool applied;               /* the plan was issued (maybe partly) */
     size_t done;                /* operations that succeeded */
+    struct pt_run run;          /* what became of each operation of the plan */
+    size_t restored;            /* devices re-added after a failure left them out */
+    size_t stranded;            /* devices Xen had before, dom0 has, Xen lacks after: the invariant broken */
+    bool lock_busy;             /* the lock was held by someone else for the whole wait */
     int err;                    /* the first error, negative errno; 0 if none */
     char *error;                /* that error for people (the first PT_SEV_ERROR message) */
     bool have_after;
@@ -60,9 +68,12 @@ int pt_views_read(const char *sysfs_root, const char *xen_sim, struct pt_topo *t
                   struct pt_errlog *log);
 
 /*
- * Runs one full pass: lock, scan sysfs, read Xen's view, diff, plan, apply
- * (unless dry-run, stock report-only or an incomplete scan), commit, read
- * Xen's view again and diff, unlock.  Always fills *p (free it with
+ * Runs one full pass: lock (waiting at most lock_timeout_ms), scan sysfs,
+ * read Xen's view, diff, plan, apply (unless dry-run, stock report-only or
+ * an incomplete scan; a failed operation stops only what depends on it),
+ * after a failure add back what Xen had and lacks now (pt_plan_restore() on
+ * a fresh scan), commit, read Xen's view again, diff and name any device
+ * left unregistered (pt_stranded()), unlock.  Always fills *p (free it with
  * pt_pass_free); returns p->err.
  */
 int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p);

@@ -29,6 +29,9 @@ struct pt_options {
     const char *settle_ms;      /* --settle-ms N (validated by pt_cmd_run) */
     const char *max_delay_ms;   /* --max-delay-ms N */
     const char *resync_minutes; /* --resync-minutes N (0: off) */
+    const char *lock_file;      /* --lock-file FILE, NULL: RUNSTATEDIR/pcitopod/lock */
+    const char *lock_timeout;   /* --lock-timeout SECS (apply), NULL: 30 */
+    const char *sim_fail_op;    /* --sim-fail-op K:ERRNO (testing, with --xen-sim) */
 };
 
 struct pt_command {
@@ -50,15 +53,20 @@ int pt_cmd_status(const struct pt_options *o);
 int pt_cmd_run(const struct pt_options *o);
 
 /*
- * Executes a plan through a backend in order; stops at the first failed
- * operation.  *done = operations that succeeded.  Returns 0 or that
- * operation's negative errno (the message, naming device and op, is in log).
+ * Executes a plan through a backend: a failed operation stops only the
+ * operations that depend on it (pt_run_plan()).  Returns 0 or the first
+ * failure's negative errno (every message, naming device and op, in log).
  */
-int pt_apply_plan(struct pt_backend *b, const struct pt_plan *plan, size_t *done,
-                  struct pt_errlog *log);
+int pt_apply_plan(struct pt_backend *b, const struct pt_plan *plan, const struct pt_topo *dom0,
+                  const struct pt_xview *before, struct pt_run *run, struct pt_errlog *log);
 
-/* The lock of DESIGN §4.7: fd of RUNSTATEDIR/pcitopod/lock held exclusively, or -errno. */
-int pt_lock_exclusive(struct pt_errlog *log);
+/*
+ * The lock of DESIGN §4.7 (file NULL: RUNSTATEDIR/pcitopod/lock): its fd held
+ * exclusively, or -errno.  Waits at most timeout_ms (0: one try); when it
+ * is still held then, *busy is set and -EWOULDBLOCK returned, the message
+ * naming the file and, from /proc/locks, the holder.
+ */
+int pt_lock_exclusive(const char *file, int timeout_ms, bool *busy, struct pt_errlog *log);
 void pt_unlock(int fd);
 
 #endif
