@@ -42,7 +42,7 @@ int pt_views_read(const char *sysfs_root, const char *xen_sim, struct pt_topo *t
                sysfs_root, strerror(-rc));
         return rc;
     }
-    *incomplete = log->nerrors > 0 || topo->nunreadable > 0;
+    *incomplete = log->nerrors > 0 || topo->nunreadable > 0 || topo->nrefused > 0;
     rc = xen_sim ? pt_backend_sim_open(xen_sim, sysfs_root, b, log)
                  : pt_backend_xen_open(b, log);
     if ( rc )
