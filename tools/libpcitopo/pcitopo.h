@@ -269,6 +269,31 @@ int pt_xview_copy(const struct pt_xview *src, struct pt_xview *dst);
 void pt_xview_free(struct pt_xview *v);
 
 /* ------------------------------------------------------------------ */
+/* The view guard: may anything be removed on dom0's scan?            */
+/* ------------------------------------------------------------------ */
+
+/* The share (percent) of Xen's dom0-owned entries a scan may lack by default. */
+#define PT_MAX_LOST_PCT_DEFAULT 50
+
+struct pt_view_judgement {
+    bool plausible;             /* removals may be based on this scan */
+    size_t scanned;             /* devices dom0's scan found, readable or not */
+    size_t xen_dom0;            /* entries Xen has in dom0's ownership (owner 0) */
+    size_t lost;                /* of those, the ones dom0's scan lacks */
+    unsigned lost_pct;          /* lost as a share of xen_dom0, percent rounded up */
+    unsigned max_lost_pct;      /* the limit judged against */
+    char why[192];              /* when not plausible: the reason, for people */
+};
+
+/*
+ * Judges whether dom0's scan is plausible enough to remove anything on: not
+ * when it found no PCI device at all, nor when it lacks more than
+ * max_lost_pct percent of the entries Xen has in dom0's ownership.  Pure.
+ */
+void pt_view_judge(const struct pt_topo *dom0, const struct pt_xview *xen, unsigned max_lost_pct,
+                   struct pt_view_judgement *out);
+
+/* ------------------------------------------------------------------ */
 /* The diff (pcitopod-report/1, DESIGN §4.4)                           */
 /* ------------------------------------------------------------------ */
 

@@ -24,6 +24,9 @@ struct pt_pass_opts {
     bool lock;                  /* hold RUNSTATEDIR/pcitopod/lock exclusively for the pass */
     bool stock_report_only;     /* stock_mode = report: never apply when the view source is stock */
     struct pt_policy policy;
+    unsigned max_lost_pct;      /* the view guard's limit (pt_view_judge) */
+    bool force;                 /* apply on a view the guard finds implausible */
+    const char *override_hint;  /* how to override the guard, for its message */
 };
 
 /* What one pass saw and did.  Zero it (or let pt_pass_run do it) before use. */
@@ -33,6 +36,7 @@ struct pt_pass {
     enum pt_view_source source;
     enum pt_hv_model hv;
     bool scan_incomplete;       /* some device could not be read: never applied */
+    bool implausible;           /* the view guard refused the scan (not forced): never applied */
     bool have_before;
     struct pt_report before;    /* the diff before applying */
     bool have_plan;
@@ -60,8 +64,19 @@ int pt_views_read(const char *sysfs_root, const char *xen_sim, struct pt_topo *t
                   struct pt_errlog *log);
 
 /*
+ * The view guard on what pt_views_read() read (pt_view_judge): true when
+ * anything may be removed on it.  Else false, with an error saying why and
+ * how to override (override, e.g. "rerun with --force"); with force, true
+ * and a warning instead.
+ */
+bool pt_views_plausible(const char *sysfs_root, const struct pt_topo *topo,
+                        const struct pt_xview *view, unsigned max_lost_pct, bool force,
+                        const char *override, struct pt_errlog *log);
+
+/*
  * Runs one full pass: lock, scan sysfs, read Xen's view, diff, plan, apply
- * (unless dry-run, stock report-only or an incomplete scan), commit, read
+ * (unless dry-run, stock report-only, an incomplete scan or one the view
+ * guard refuses), commit, read
  * Xen's view again and diff, unlock.  Always fills *p (free it with
  * pt_pass_free); returns p->err.
  */
