@@ -920,6 +920,7 @@ static void test_not_regular(void)
     CHECK_EQ_INT(pt_scan_sysfs(dir, &got, &log), 0);
     CHECK_EQ_INT(pt_sysfs_read_cfg(dir, S("0000:01:00.0"), &ci, &log), -EMEDIUMTYPE);
     alarm(0);
+    CHECK(log_has(&log, PT_SEV_ERROR, "reading config", "not a regular file"));
     for ( size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++ )
     {
         char path[600];

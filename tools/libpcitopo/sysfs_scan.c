@@ -658,6 +658,8 @@ static int cmp_sbdf(const void *a, const void *b)
 /* The first SBDF the directory listed twice (sorts s->seen), or false. */
 static bool find_duplicate(struct scan *s, pt_sbdf_t *dup)
 {
+    if ( s->nseen < 2 )
+        return false;                   /* (and qsort() must not see seen == NULL) */
     qsort(s->seen, s->nseen, sizeof(*s->seen), cmp_sbdf);
     for ( size_t i = 1; i < s->nseen; i++ )
         if ( s->seen[i] == s->seen[i - 1] )
@@ -805,7 +807,8 @@ int pt_sysfs_read_cfg(const char *sysfs_root, pt_sbdf_t sbdf,
     {
         if ( len == -ENOENT || len == -ENOTDIR )
             return -ENODEV;
-        pt_log(log, PT_SEV_ERROR, "%s: reading config %s: %s", name, path, strerror((int)-len));
+        pt_log(log, PT_SEV_ERROR, "%s: reading config %s: %s", name, path,
+               len == -E_NOTREG ? "not a regular file" : strerror((int)-len));
         return (int)len;
     }
     r = pt_cfg_parse(cfg, (size_t)len, PT_DEVFN(sbdf), out, &why);
