@@ -40,6 +40,7 @@ static void test_defaults(void)
     CHECK(!c.requarantine);
     CHECK_EQ_INT(c.stock_mode, PT_STOCK_REPAIR);
     CHECK_EQ_INT(c.log_level, PT_SEV_INFO);
+    CHECK_EQ_INT(c.max_lost_percent, PT_MAX_LOST_PCT_DEFAULT);
     pt_conf_sched(&c, &sc);
     CHECK_EQ_INT(sc.settle_usec, 500000);
     CHECK_EQ_INT(sc.max_delay_usec, 5000000);
@@ -70,6 +71,7 @@ static void test_good(void)
         "dry_run = yes\n"
         "requarantine = on\n"
         "stock_mode = report\n"
+        "max_lost_percent = 30\n"
         "log_level = debug";                 /* no newline at the end */
 
     CHECK_EQ_INT(parse(text, &c, &log), 0);
@@ -81,6 +83,7 @@ static void test_good(void)
     CHECK(c.requarantine);
     CHECK_EQ_INT(c.stock_mode, PT_STOCK_REPORT);
     CHECK_EQ_INT(c.log_level, PT_SEV_DEBUG);
+    CHECK_EQ_INT(c.max_lost_percent, 30);
     CHECK_EQ_INT(log.nerrors, 0);
 
     /* Every spelling of a boolean. */
@@ -111,6 +114,10 @@ static void test_good(void)
     CHECK_EQ_INT(parse("log_level = warning\nresync_minutes = 10080\n", &c, &log), 0);
     CHECK_EQ_INT(c.log_level, PT_SEV_WARN);
     CHECK_EQ_INT(c.resync_minutes, 10080);
+    CHECK_EQ_INT(parse("max_lost_percent = 0\n", &c, &log), 0);
+    CHECK_EQ_INT(c.max_lost_percent, 0);
+    CHECK_EQ_INT(parse("max_lost_percent = 100\n", &c, &log), 0);
+    CHECK_EQ_INT(c.max_lost_percent, 100);
     CHECK_EQ_INT(log.nerrors, 0);
     pt_errlog_free(&log);
 }
@@ -148,6 +155,8 @@ static void test_bad(void)
     bad("settle_ms = 6000\n", "max_delay_ms (5000) is shorter than settle_ms (6000)");
     bad("Settle_ms = 5\n", "unknown key 'Settle_ms'");
     bad("settle_ms = 1 2\n", "bad value '1 2'");
+    bad("max_lost_percent = 101\n", ":1: bad value '101' for 'max_lost_percent' (expected a whole number from 0 to 100)");
+    bad("max_lost_percent = 25%\n", ":1: bad value '25%'");
 
     char nul[] = "settle_ms = 1\nx\0y = 2\n";
     struct pt_daemon_conf c;

@@ -8,9 +8,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -368,8 +371,9 @@ static void test_faults(void)
     CHECK(log_has(&log, PT_SEV_ERROR, "0000:09:00.0", "loop"));
     CHECK(log_has(&log, PT_SEV_INFO, "0001:42:00.0", "vanished"));
     CHECK(log_has(&log, PT_SEV_INFO, "0000:77:00.0", "vanished"));
-    CHECK(log_has(&log, PT_SEV_WARN, "not-a-device", NULL));
-    CHECK_EQ_INT(log.nerrors, 4);
+    CHECK(log_has(&log, PT_SEV_ERROR, "not-a-device", "refused"));
+    CHECK_EQ_INT(got.nrefused, 1);
+    CHECK_EQ_INT(log.nerrors, 5);
     /* The rest is there: total - 1 shadowed - 4 unreadable - 1 vanished. */
     CHECK_EQ_INT(got.n, total - 6);
     d = pt_topo_find(&got, S("0000:00:1c.0"));
@@ -672,6 +676,274 @@ static void test_topo_by_hand(void)
 #undef ADD
 }
 
+/* ------------------------------------------------------------------ */
+/* Hostile input: the directory read, names, what stands in for a file  */
+/* ------------------------------------------------------------------ */
+
+/* The test readers of bus/pci/devices (pt_scan_readdir): fail or repeat after `after` entries. */
+static unsigned rd_after, rd_count;
+static int rd_errno;
+static struct dirent rd_last;
+static char rd_dup[sizeof(rd_last.d_name)];
+
+static struct dirent *readdir_failing(DIR *dir)
+{
+    if ( rd_count++ == rd_after )
+    {
+        errno = rd_errno;
+        return NULL;
+    }
+    return readdir(dir);
+}
+
+static struct dirent *readdir_repeating(DIR *dir)
+{
+    struct dirent *de;
+
+    if ( rd_count++ == rd_after && rd_last.d_name[0] )
+    {
+        strcpy(rd_dup, rd_last.d_name);
+        return &rd_last;
+    }
+    de = readdir(dir);
+    if ( de && de->d_name[0] != '.' )
+        rd_last = *de;
+    return de;
+}
+
+/* The tester's case: readdir() fails part-way (EIO); a shorter list must not come back. */
+static void test_readdir_error(void)
+{
+    struct fx_tree *t = NULL;
+    struct pt_topo got;
+    struct pt_errlog log = { 0 };
+    const char *dir = subdir("readdir");
+
+    CHECK_EQ_INT(fx_parse(desc_main, &t, NULL, 0), 0);
+    if ( !t )
+        return;
+    CHECK_EQ_INT(fx_write_sysfs(t, dir), 0);
+    for ( unsigned after = 0; after <= 6; after += 3 )
+    {
+        rd_after = after;
+        rd_count = 0;
+        rd_errno = EIO;
+        pt_scan_readdir = readdir_failing;
+        CHECKF(pt_scan_sysfs(dir, &got, &log) == -EIO, "readdir EIO after %u entries", after);
+        pt_scan_readdir = readdir;
+        CHECK_EQ_INT(got.n, 0);
+        CHECK(log_has(&log, PT_SEV_ERROR, "bus/pci/devices", "Input/output error"));
+        CHECK(log_has(&log, PT_SEV_ERROR, dir, "partial list is not used"));
+        pt_errlog_free(&log);
+    }
+    /* The same tree read whole is fine. */
+    CHECK_EQ_INT(pt_scan_sysfs(dir, &got, &log), 0);
+    CHECK_EQ_INT(got.n, fx_count(t) - 1);
+    pt_topo_free(&got);
+    pt_errlog_free(&log);
+    fx_free(t);
+}
+
+/* The same device listed twice (a directory changing under the scan): an error. */
+static void test_duplicate(void)
+{
+    struct fx_tree *t = NULL;
+    struct pt_topo got;
+    struct pt_errlog log = { 0 };
+    const char *dir = subdir("dup");
+
+    CHECK_EQ_INT(fx_parse(desc_main, &t, NULL, 0), 0);
+    if ( !t )
+        return;
+    CHECK_EQ_INT(fx_write_sysfs(t, dir), 0);
+    rd_after = 8;
+    rd_count = 0;
+    memset(&rd_last, 0, sizeof(rd_last));
+    rd_dup[0] = '\0';
+    pt_scan_readdir = readdir_repeating;
+    CHECK_EQ_INT(pt_scan_sysfs(dir, &got, &log), -EEXIST);
+    pt_scan_readdir = readdir;
+    CHECK_EQ_INT(got.n, 0);
+    CHECK(rd_dup[0] != '\0');
+    CHECKF(log_has(&log, PT_SEV_ERROR, rd_dup, "twice"), "no 'twice' for %s", rd_dup);
+    pt_errlog_free(&log);
+    /* ... also when it is one the scan cannot read (recorded unreadable, deduplicated). */
+    CHECK_EQ_INT(fx_fault_truncate_config(dir, S("0000:01:00.0"), 10), 0);
+    rd_after = 50;
+    rd_count = 0;
+    pt_scan_readdir = readdir_repeating;
+    {
+        /* Repeat exactly 0000:01:00.0: read until it passes, then repeat it. */
+        DIR *d;
+        struct dirent *de;
+        char p[300];
+
+        snprintf(p, sizeof(p), "%s/bus/pci/devices", dir);
+        d = opendir(p);
+        rd_after = 0;
+        while ( d && (de = readdir(d)) )
+        {
+            rd_after++;
+            if ( !strcmp(de->d_name, "0000:01:00.0") )
+                break;
+        }
+        if ( d )
+            closedir(d);
+    }
+    memset(&rd_last, 0, sizeof(rd_last));
+    rd_dup[0] = '\0';
+    CHECK_EQ_INT(pt_scan_sysfs(dir, &got, &log), -EEXIST);
+    pt_scan_readdir = readdir;
+    CHECKF(!strcmp(rd_dup, "0000:01:00.0"), "repeated %s", rd_dup);
+    CHECK(log_has(&log, PT_SEV_ERROR, "0000:01:00.0", "twice"));
+    pt_errlog_free(&log);
+    fx_free(t);
+}
+
+/* Names Linux never writes: "0000:00:1F.0" next to "0000:00:1f.0", short forms. */
+static void test_names(void)
+{
+    static const char *const bad[] = { "0000:00:1C.0", "0000:0:1c.0", "000:00:1c.0",
+                                       "0000:00:1c.00", "0000:00:1c.8", "0000:00:20.0" };
+    struct fx_tree *t = NULL;
+    struct pt_topo got;
+    struct pt_errlog log = { 0 };
+    const char *dir = subdir("names");
+    char link[600], target[600];
+    ssize_t len;
+
+    CHECK_EQ_INT(fx_parse(desc_main, &t, NULL, 0), 0);
+    if ( !t )
+        return;
+    CHECK_EQ_INT(fx_write_sysfs(t, dir), 0);
+    snprintf(link, sizeof(link), "%s/bus/pci/devices/0000:00:1c.0", dir);
+    len = readlink(link, target, sizeof(target) - 1);
+    CHECK(len > 0);
+    target[len > 0 ? len : 0] = '\0';
+    for ( size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++ )
+    {
+        snprintf(link, sizeof(link), "%s/bus/pci/devices/%s", dir, bad[i]);
+        CHECK_EQ_INT(symlink(target, link), 0);
+    }
+    CHECK_EQ_INT(pt_scan_sysfs(dir, &got, &log), 0);
+    CHECK_EQ_INT(got.nrefused, sizeof(bad) / sizeof(bad[0]));
+    for ( size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++ )
+        CHECKF(log_has(&log, PT_SEV_ERROR, bad[i], "refused"), "%s not refused", bad[i]);
+    CHECK_EQ_INT(log.nerrors, sizeof(bad) / sizeof(bad[0]));
+    /* Nothing is added twice: the canonical name is the only one scanned. */
+    CHECK_EQ_INT(got.n, fx_count(t) - 1);
+    CHECK(pt_topo_find(&got, S("0000:00:1c.0")) != NULL);
+    pt_topo_free(&got);
+    pt_errlog_free(&log);
+    fx_free(t);
+}
+
+/* Replaces dir/bus/pci/devices/SBDF/ATTR by a FIFO, a directory, a socket or a link. */
+static int replace_attr(const char *dir, const char *sbdf, const char *attr, mode_t what)
+{
+    char p[600];
+
+    snprintf(p, sizeof(p), "%s/bus/pci/devices/%s/%s", dir, sbdf, attr);
+    if ( unlink(p) < 0 && errno != ENOENT )
+        return -errno;
+    if ( S_ISFIFO(what) )
+        return mkfifo(p, 0644) < 0 ? -errno : 0;
+    if ( S_ISDIR(what) )
+        return mkdir(p, 0755) < 0 ? -errno : 0;
+    if ( S_ISLNK(what) )
+        return symlink("vendor", p) < 0 ? -errno : 0;
+    if ( S_ISREG(what) )
+    {
+        FILE *f = fopen(p, "w");
+
+        return f && fclose(f) == 0 ? 0 : -EIO;
+    }
+    {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0), r = 0;
+
+        if ( fd < 0 || strlen(p) >= sizeof(sa.sun_path) )
+            r = -ENAMETOOLONG;
+        else
+        {
+            strcpy(sa.sun_path, p);
+            r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+        }
+        if ( fd >= 0 )
+            close(fd);
+        return r;
+    }
+}
+
+static void on_alarm(int sig)
+{
+    static const char msg[] = "not ok - the scan hangs on a FIFO\n";
+
+    (void)sig;
+    (void)!write(1, msg, sizeof(msg) - 1);
+    _exit(1);
+}
+
+/* A FIFO (or socket, directory, link) where an attribute should be: an error, never a hang. */
+static void test_not_regular(void)
+{
+    static const struct { const char *sbdf, *attr; mode_t what; const char *says; } cases[] = {
+        { "0000:01:00.0", "config", S_IFIFO, "a FIFO" },
+        { "0000:00:1c.0", "numa_node", S_IFIFO, "a FIFO" },
+        { "0000:06:01.0", "physfn", S_IFIFO, "a FIFO" },        /* a link expected */
+        { "0000:03:01.0", "config", S_IFDIR, "a directory" },
+        { "0000:04:05.0", "config", S_IFLNK, "a symbolic link" },
+        { "0000:06:00.1", "driver", S_IFREG, "a regular file" },    /* a link expected */
+        { "0000:06:01.0", "ari_enabled", S_IFIFO, NULL },          /* a VF: never read */
+        { "0000:07:00.0", "config", S_IFSOCK, "a socket" },
+    };
+    struct fx_tree *t = NULL;
+    struct pt_topo got;
+    struct pt_errlog log = { 0 };
+    struct pt_cfg_info ci;
+    const char *dir = subdir("notreg");
+    size_t nerr = 0;
+
+    CHECK_EQ_INT(fx_parse(desc_main, &t, NULL, 0), 0);
+    if ( !t )
+        return;
+    CHECK_EQ_INT(fx_write_sysfs(t, dir), 0);
+    for ( size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++ )
+    {
+        int r = replace_attr(dir, cases[i].sbdf, cases[i].attr, cases[i].what);
+
+        CHECKF(r == 0 || (S_ISSOCK(cases[i].what) && r == -ENAMETOOLONG), "%s/%s: %s",
+               cases[i].sbdf, cases[i].attr, strerror(-r));
+    }
+    signal(SIGALRM, on_alarm);
+    alarm(20);
+    CHECK_EQ_INT(pt_scan_sysfs(dir, &got, &log), 0);
+    CHECK_EQ_INT(pt_sysfs_read_cfg(dir, S("0000:01:00.0"), &ci, &log), -EMEDIUMTYPE);
+    alarm(0);
+    CHECK(log_has(&log, PT_SEV_ERROR, "reading config", "not a regular file"));
+    for ( size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++ )
+    {
+        char path[600];
+
+        if ( !cases[i].says )
+            continue;
+        if ( S_ISSOCK(cases[i].what) && !pt_topo_is_unreadable(&got, S(cases[i].sbdf)) &&
+             pt_topo_find(&got, S(cases[i].sbdf)) )
+            continue;                   /* the socket's path was too long to bind */
+        snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/%s", dir, cases[i].sbdf,
+                 cases[i].attr);
+        CHECKF(pt_topo_is_unreadable(&got, S(cases[i].sbdf)), "%s: not unreadable", path);
+        CHECKF(log_has(&log, PT_SEV_ERROR, path, cases[i].says), "no error '%s' for %s",
+               cases[i].says, path);
+        nerr++;
+    }
+    CHECK(pt_topo_find(&got, S("0000:06:01.0")) == NULL);   /* its physfn is a FIFO */
+    CHECK_EQ_INT(got.nunreadable, nerr);
+    pt_topo_free(&got);
+    pt_errlog_free(&log);
+    fx_free(t);
+}
+
 /* Real captures from a dom0, when present: tests/fixtures/sysfs-*. */
 static void test_captures(void)
 {
@@ -742,6 +1014,10 @@ int main(void)
     test_numbering();
     test_parse_errors();
     test_topo_by_hand();
+    test_readdir_error();
+    test_duplicate();
+    test_names();
+    test_not_regular();
     test_captures();
     fx_rmtree(tmpdir);
     return tap_done();

@@ -40,6 +40,7 @@ static const struct key keys[] = {
     { "requarantine",   K_BOOL,  OFF(requarantine),   0, 0 },
     { "stock_mode",     K_STOCK, OFF(stock_mode),     0, 0 },
     { "log_level",      K_LEVEL, OFF(log_level),      0, 0 },
+    { "max_lost_percent", K_UINT, OFF(max_lost_percent), 100, 0 },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -61,6 +62,7 @@ void pt_conf_defaults(struct pt_daemon_conf *c)
         .requarantine = false,
         .stock_mode = PT_STOCK_REPAIR,
         .log_level = PT_SEV_INFO,
+        .max_lost_percent = PT_MAX_LOST_PCT_DEFAULT,
     };
 }
 
@@ -221,7 +223,8 @@ int pt_conf_parse(const char *text, size_t len, const char *file,
         if ( !k )
         {
             pt_log(log, PT_SEV_ERROR, "%s:%u: unknown key '%s' (known: settle_ms, max_delay_ms, "
-                   "resync_minutes, retry_max_s, dry_run, requarantine, stock_mode, log_level)",
+                   "resync_minutes, retry_max_s, dry_run, requarantine, stock_mode, log_level, "
+                   "max_lost_percent)",
                    file, line, key);
             return -EINVAL;
         }

@@ -110,6 +110,7 @@ struct pt_daemon_conf {
     bool requarantine;          /* requarantine, default no */
     enum pt_stock_mode stock_mode; /* stock_mode, default repair */
     enum pt_severity log_level; /* log_level, default info */
+    unsigned max_lost_percent;  /* max_lost_percent, default PT_MAX_LOST_PCT_DEFAULT (the view guard) */
 };
 
 /* Fills the built-in defaults. */

@@ -11,6 +11,7 @@
 #ifndef PCITOPO_H
 #define PCITOPO_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -164,16 +165,24 @@ struct pt_topo {
     size_t n, cap;
     pt_sbdf_t *unreadable;      /* devices present but not readable (sorted); diff skips them */
     size_t nunreadable, capunreadable;
+    size_t nrefused;            /* directory entries that are not canonical SBDFs: the scan is incomplete */
 };
 
 /*
  * Scans sysfs_root (normally "/sys"): bus/pci/devices/ entries and what they link
  * to.  Devices that vanish mid-scan are skipped (PT_SEV_INFO); unreadable
- * or garbage ones are recorded in topo->unreadable with a PT_SEV_ERROR
- * message; the scan goes on.  Returns 0, or a negative errno when the tree
- * itself cannot be read (no bus/pci/devices).
+ * or garbage ones (an attribute that is not a regular file included) are
+ * recorded in topo->unreadable with a PT_SEV_ERROR message, names that are
+ * not canonical SBDFs counted in topo->nrefused with one; the scan goes on.
+ * Returns 0, or a negative errno (with a PT_SEV_ERROR message naming the
+ * path) when the list itself cannot be had whole: no bus/pci/devices,
+ * readdir() failing part-way (never a shorter list), a device listed twice
+ * (-EEXIST).
  */
 int pt_scan_sysfs(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog *log);
+/* The scanner's readdir(); a test may point it at a reader that fails or repeats. */
+typedef struct dirent *(*pt_readdir_fn)(DIR *dir);
+extern pt_readdir_fn pt_scan_readdir;
 /* Reads and parses the config file of one device in the tree at this moment.
  * -ENODEV when no such device is present now. */
 int pt_sysfs_read_cfg(const char *sysfs_root, pt_sbdf_t sbdf,
@@ -259,6 +268,31 @@ void pt_xview_sort(struct pt_xview *v);
 int pt_xview_copy(const struct pt_xview *src, struct pt_xview *dst);
 /* Frees everything the view owns. */
 void pt_xview_free(struct pt_xview *v);
+
+/* ------------------------------------------------------------------ */
+/* The view guard: may anything be removed on dom0's scan?            */
+/* ------------------------------------------------------------------ */
+
+/* The share (percent) of Xen's dom0-owned entries a scan may lack by default. */
+#define PT_MAX_LOST_PCT_DEFAULT 50
+
+struct pt_view_judgement {
+    bool plausible;             /* removals may be based on this scan */
+    size_t scanned;             /* devices dom0's scan found, readable or not */
+    size_t xen_dom0;            /* entries Xen has in dom0's ownership (owner 0) */
+    size_t lost;                /* of those, the ones dom0's scan lacks */
+    unsigned lost_pct;          /* lost as a share of xen_dom0, percent rounded up */
+    unsigned max_lost_pct;      /* the limit judged against */
+    char why[192];              /* when not plausible: the reason, for people */
+};
+
+/*
+ * Judges whether dom0's scan is plausible enough to remove anything on: not
+ * when it found no PCI device at all, nor when it lacks more than
+ * max_lost_pct percent of the entries Xen has in dom0's ownership.  Pure.
+ */
+void pt_view_judge(const struct pt_topo *dom0, const struct pt_xview *xen, unsigned max_lost_pct,
+                   struct pt_view_judgement *out);
 
 /* ------------------------------------------------------------------ */
 /* The diff (pcitopod-report/1, DESIGN §4.4)                           */

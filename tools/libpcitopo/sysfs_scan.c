@@ -11,8 +11,17 @@
  *
  * Anything that disappears (ENOENT anywhere: a device removed mid-scan, a
  * dangling link) is skipped with PT_SEV_INFO.  A device that is present but
- * unreadable (short config without CAP_SYS_ADMIN, I/O errors, garbage) is
- * recorded in topo->unreadable with a PT_SEV_ERROR and the scan goes on.
+ * unreadable (short config without CAP_SYS_ADMIN, I/O errors, garbage, an
+ * attribute that is not a regular file) is recorded in topo->unreadable
+ * with a PT_SEV_ERROR and the scan goes on.  A directory entry whose name
+ * is not a canonical SBDF is refused (topo->nrefused, PT_SEV_ERROR).  What
+ * makes the list itself untrustworthy - readdir() failing, the same device
+ * listed twice - fails the whole scan: a shorter list would make healthy
+ * entries of Xen's look stale.
+ *
+ * Every attribute is opened O_NONBLOCK | O_NOFOLLOW and must be a regular
+ * file (fstat): a FIFO, socket, device node or directory put in a tree in
+ * place of one is refused, never waited on.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
@@ -24,6 +33,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pcitopo.h"
@@ -34,13 +44,88 @@
 /* Unreadable devices named one by one before a summary (non-root: all are). */
 #define MAX_SHORT_MSGS  16
 
+/* An attribute that is not a regular file (pt_read_file()'s code for the same). */
+#define E_NOTREG        EMEDIUMTYPE
+
+pt_readdir_fn pt_scan_readdir = readdir;
+
 struct scan {
+    const char *root;                   /* the sysfs root, for messages */
     struct pt_topo *topo;
     struct pt_errlog *log;
     unsigned nshort;                    /* devices with a short config */
     pt_sbdf_t *ari_fallback;            /* no ari_enabled file: decide from the parent */
     size_t nari, capari;
+    pt_sbdf_t *seen;                    /* every device name listed, to find one listed twice */
+    size_t nseen, capseen;
 };
+
+/* Appends v to a growing array of SBDFs; -ENOMEM. */
+static int push_sbdf(pt_sbdf_t **a, size_t *n, size_t *cap, pt_sbdf_t v)
+{
+    if ( *n == *cap )
+    {
+        size_t ncap = *cap ? *cap * 2 : 64;
+        pt_sbdf_t *na = realloc(*a, ncap * sizeof(*na));
+
+        if ( !na )
+            return -ENOMEM;
+        *a = na;
+        *cap = ncap;
+    }
+    (*a)[(*n)++] = v;
+    return 0;
+}
+
+/*
+ * Opens an attribute relative to dfd: never waits (O_NONBLOCK: a FIFO
+ * would block the open or the read), never follows a link in its place,
+ * and refuses anything but a regular file.  fd, or -errno (-E_NOTREG).
+ */
+static int open_attr(int dfd, const char *name)
+{
+    int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    struct stat st;
+
+    /* ELOOP: a symbolic link (O_NOFOLLOW); ENXIO: a socket, or a device node without a device. */
+    if ( fd < 0 )
+        return errno == ELOOP || errno == ENXIO ? -E_NOTREG : -errno;
+    if ( fstat(fd, &st) < 0 )
+    {
+        int r = -errno;
+
+        close(fd);
+        return r;
+    }
+    if ( !S_ISREG(st.st_mode) )
+    {
+        close(fd);
+        return -E_NOTREG;
+    }
+    return fd;
+}
+
+/* What is at name instead of a regular file, for a message ("a FIFO"). */
+static const char *what_is(int dfd, const char *name)
+{
+    struct stat st;
+
+    if ( fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 )
+        return "something else";
+    if ( S_ISFIFO(st.st_mode) )
+        return "a FIFO";
+    if ( S_ISSOCK(st.st_mode) )
+        return "a socket";
+    if ( S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) )
+        return "a device node";
+    if ( S_ISDIR(st.st_mode) )
+        return "a directory";
+    if ( S_ISLNK(st.st_mode) )
+        return "a symbolic link";
+    if ( S_ISREG(st.st_mode) )
+        return "a regular file";
+    return "something else";
+}
 
 /*
  * Reads a file relative to dfd with one read() (sysfs attributes and the
@@ -48,11 +133,11 @@ struct scan {
  */
 static ssize_t read_at(int dfd, const char *name, void *buf, size_t size)
 {
-    int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+    int fd = open_attr(dfd, name);
     ssize_t r;
 
     if ( fd < 0 )
-        return -errno;
+        return fd;
     do
         r = read(fd, buf, size);
     while ( r < 0 && errno == EINTR );
@@ -89,12 +174,12 @@ static ssize_t pread_full(int fd, void *buf, size_t size, off_t off)
 
 static ssize_t read_config(int dfd, uint8_t *cfg, bool virtfn)
 {
-    int fd = openat(dfd, "config", O_RDONLY | O_CLOEXEC);
+    int fd = open_attr(dfd, "config");
     ssize_t len, r;
     unsigned pos = 0x100, hops = 0;
 
     if ( fd < 0 )
-        return -errno;
+        return fd;
     memset(cfg, 0, PT_CFG_EXT_LEN);
     len = pread_full(fd, cfg, PT_CFG_FULL_LEN, 0);
     if ( len < PT_CFG_FULL_LEN || virtfn )
@@ -108,7 +193,8 @@ static ssize_t read_config(int dfd, uint8_t *cfg, bool virtfn)
         r = pread_full(fd, cfg + pos, 4, pos);
         if ( r < 4 )
         {
-            if ( r < 0 && pos != 0x100 )
+            /* 0 at 0x100: a conventional function's file ends at 256. */
+            if ( r < 0 )
                 len = r;
             break;
         }
@@ -172,15 +258,16 @@ static const char *basename_of(const char *s)
     return slash ? slash + 1 : s;
 }
 
+/* Parses a name as Linux writes it ("%04x:%02x:%02x.%d"): "0000:00:1F.0" is not one. */
 static bool parse_name(const char *s, size_t len, pt_sbdf_t *out)
 {
-    char buf[PT_SBDF_STRLEN];
+    char buf[PT_SBDF_STRLEN], canon[PT_SBDF_STRLEN];
 
     if ( len != PT_SBDF_STRLEN - 1 )
         return false;
     memcpy(buf, s, len);
     buf[len] = '\0';
-    return pt_sbdf_parse(buf, 0, out) == 0;
+    return pt_sbdf_parse(buf, 0, out) == 0 && !strcmp(pt_sbdf_fmt(*out, canon), buf);
 }
 
 /*
@@ -260,6 +347,23 @@ static void vanished(struct scan *s, const char *name, const char *what)
     pt_log(s->log, PT_SEV_INFO, "%s: %s vanished during the scan; skipped", name, what);
 }
 
+/*
+ * A device's attribute (or link) attr could not be read (r: -errno): an
+ * error naming its path; the device is recorded unreadable.  0 or -ENOMEM.
+ */
+static int attr_error(struct scan *s, int dfd, const char *name, pt_sbdf_t sbdf, const char *attr,
+                      int r)
+{
+    if ( r == -E_NOTREG )
+        pt_log(s->log, PT_SEV_ERROR, "%s: %s/" DEVICES_DIR "/%s/%s is %s, not what sysfs "
+               "has there; the device is not scanned", name, s->root, name, attr,
+               what_is(dfd, attr));
+    else
+        pt_log(s->log, PT_SEV_ERROR, "%s: reading %s/" DEVICES_DIR "/%s/%s: %s", name, s->root,
+               name, attr, strerror(-r));
+    return add_unreadable(s->topo, sbdf);
+}
+
 /* Scans one device; returns 0 (whatever happened to it) or -ENOMEM. */
 static int scan_one(struct scan *s, int devsfd, const char *name)
 {
@@ -274,9 +378,14 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
 
     if ( !parse_name(name, strlen(name), &sbdf) )
     {
-        pt_log(s->log, PT_SEV_WARN, "%s/%s: not a PCI device name; ignored", DEVICES_DIR, name);
+        s->topo->nrefused++;
+        pt_log(s->log, PT_SEV_ERROR, "%s/" DEVICES_DIR "/%s: not a PCI device name as Linux "
+               "writes it (ssss:bb:dd.f, lower-case hex); refused, the scan is incomplete",
+               s->root, name);
         return 0;
     }
+    if ( push_sbdf(&s->seen, &s->nseen, &s->capseen, sbdf) < 0 )
+        return -ENOMEM;
     memset(&dev, 0, sizeof(dev));
     dev.sbdf = sbdf;
     dev.numa_node = -1;
@@ -316,6 +425,11 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
 
     /* physfn first: a VF's config is read with that knowledge. */
     len = readlinkat(dfd, "physfn", target, sizeof(target) - 1);
+    if ( len < 0 && errno != ENOENT )
+    {
+        r = attr_error(s, dfd, name, sbdf, "physfn", errno == EINVAL ? -E_NOTREG : -errno);
+        goto out;
+    }
     if ( len >= 0 )
     {
         const char *pf;
@@ -353,9 +467,7 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
             r = 0;
             goto out;
         }
-        pt_log(s->log, PT_SEV_ERROR, "%s (path %s): reading config: %s", name, dev.path,
-               strerror((int)-cfglen));
-        r = add_unreadable(s->topo, sbdf);
+        r = attr_error(s, dfd, name, sbdf, "config", (int)cfglen);
         goto out;
     }
     if ( cfglen < PT_CFG_FULL_LEN )
@@ -412,11 +524,25 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
     dev.vfs_enabled = dev.cfg.sriov_pos && (dev.cfg.sriov_ctrl & SRIOV_CTRL_VFE);
 
     /* A VF's node is its PF's (see vf_ids()). */
-    if ( !dev.is_virtfn && read_num_at(dfd, "numa_node", &v) == 0 && v >= -1 &&
-         v < INT_MAX )
-        dev.numa_node = (int)v;
+    if ( !dev.is_virtfn )
+    {
+        r = read_num_at(dfd, "numa_node", &v);
+        if ( r < 0 && r != -ENOENT )
+        {
+            r = attr_error(s, dfd, name, sbdf, "numa_node", r);
+            goto out;
+        }
+        if ( r == 0 && v >= -1 && v < INT_MAX )
+            dev.numa_node = (int)v;
+    }
 
     len = readlinkat(dfd, "driver", target, sizeof(target) - 1);
+    if ( len < 0 && errno != ENOENT )
+    {
+        /* EINVAL: not a link; a file or a directory named driver. */
+        r = attr_error(s, dfd, name, sbdf, "driver", errno == EINVAL ? -E_NOTREG : -errno);
+        goto out;
+    }
     if ( len > 0 )
     {
         target[len] = '\0';
@@ -434,23 +560,13 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
         r = read_num_at(dfd, "ari_enabled", &v);
         if ( r == 0 )
             dev.is_extfn = v != 0;
-        else
+        else if ( r != -ENOENT )
         {
-            if ( s->nari == s->capari )
-            {
-                size_t ncap = s->capari ? s->capari * 2 : 16;
-                pt_sbdf_t *a = realloc(s->ari_fallback, ncap * sizeof(*a));
-
-                if ( !a )
-                {
-                    r = -ENOMEM;
-                    goto out;
-                }
-                s->ari_fallback = a;
-                s->capari = ncap;
-            }
-            s->ari_fallback[s->nari++] = sbdf;
+            r = attr_error(s, dfd, name, sbdf, "ari_enabled", r);
+            goto out;
         }
+        else if ( (r = push_sbdf(&s->ari_fallback, &s->nari, &s->capari, sbdf)) < 0 )
+            goto out;
     }
 
     r = pt_topo_add(s->topo, &dev);
@@ -475,6 +591,19 @@ static int scan_one(struct scan *s, int devsfd, const char *name)
  * (saving three file reads per VF, which dominate a scan of an SR-IOV-heavy
  * host); otherwise the VF's own files are read.
  */
+/* A VF's own attribute could not be read: a warning when absent, else an error. */
+static void vf_id_error(struct scan *s, const struct pt_dev *d, const char *name,
+                        const char *attr, int r)
+{
+    if ( r == -ENOENT )
+        pt_log(s->log, PT_SEV_WARN, "%s (path %s): VF of an unreadable PF without a usable "
+               "%s file: %s", name, d->path, attr, strerror(-r));
+    else
+        pt_log(s->log, PT_SEV_ERROR, "%s (path %s): VF of an unreadable PF: reading "
+               "%s/" DEVICES_DIR "/%s/%s: %s", name, d->path, s->root, name, attr,
+               r == -E_NOTREG ? "not a regular file" : strerror(-r));
+}
+
 static void vf_ids(struct scan *s, int devsfd)
 {
     for ( size_t i = 0; i < s->topo->n; i++ )
@@ -503,25 +632,50 @@ static void vf_ids(struct scan *s, int devsfd)
         if ( r == 0 )
             d->vendor = (uint16_t)v;
         else
-            pt_log(s->log, PT_SEV_WARN, "%s (path %s): VF of an unreadable PF without a usable "
-                   "vendor file: %s", name, d->path, strerror(-r));
+            vf_id_error(s, d, name, "vendor", r);
         strcpy(attr, "/device");
         r = read_num_at(devsfd, attrs, &v);
         if ( r == 0 )
             d->device = (uint16_t)v;
         else
-            pt_log(s->log, PT_SEV_WARN, "%s (path %s): VF of an unreadable PF without a usable "
-                   "device file: %s", name, d->path, strerror(-r));
+            vf_id_error(s, d, name, "device", r);
         strcpy(attr, "/numa_node");
-        if ( read_num_at(devsfd, attrs, &v) == 0 && v >= -1 && v < INT_MAX )
+        r = read_num_at(devsfd, attrs, &v);
+        if ( r == 0 && v >= -1 && v < INT_MAX )
             d->numa_node = (int)v;
+        else if ( r < 0 && r != -ENOENT )
+            vf_id_error(s, d, name, "numa_node", r);
     }
 }
 
-/* Scans <root>/bus/pci/devices into topo; only a missing/unreadable tree is an error. */
+static int cmp_sbdf(const void *a, const void *b)
+{
+    pt_sbdf_t x = *(const pt_sbdf_t *)a, y = *(const pt_sbdf_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The first SBDF the directory listed twice (sorts s->seen), or false. */
+static bool find_duplicate(struct scan *s, pt_sbdf_t *dup)
+{
+    if ( s->nseen < 2 )
+        return false;                   /* (and qsort() must not see seen == NULL) */
+    qsort(s->seen, s->nseen, sizeof(*s->seen), cmp_sbdf);
+    for ( size_t i = 1; i < s->nseen; i++ )
+        if ( s->seen[i] == s->seen[i - 1] )
+        {
+            *dup = s->seen[i];
+            return true;
+        }
+    return false;
+}
+
+/* Scans <root>/bus/pci/devices into topo; a list that cannot be read whole is an error. */
 int pt_scan_sysfs(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog *log)
 {
     struct scan s = { .topo = topo, .log = log };
+    pt_sbdf_t dup;
+    char sb[PT_SBDF_STRLEN];
     struct dirent *de;
     DIR *dir;
     int rootfd, devsfd, r = 0;
@@ -529,6 +683,7 @@ int pt_scan_sysfs(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog
     memset(topo, 0, sizeof(*topo));
     if ( !sysfs_root )
         sysfs_root = "/sys";
+    s.root = sysfs_root;
     rootfd = open(sysfs_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if ( rootfd < 0 )
     {
@@ -555,8 +710,23 @@ int pt_scan_sysfs(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog
         return r;
     }
     r = 0;
-    while ( (de = readdir(dir)) )
+    for ( ;; )
     {
+        /* NULL is the end only when errno stays 0: else the list is cut short. */
+        errno = 0;
+        de = pt_scan_readdir(dir);
+        if ( !de )
+        {
+            if ( errno )
+            {
+                r = -errno;
+                pt_log(log, PT_SEV_ERROR, "scanning sysfs: reading the directory %s/%s: %s "
+                       "(after %zu entries; a partial list is not used)", sysfs_root,
+                       DEVICES_DIR, strerror(-r), topo->n + topo->nunreadable + topo->nrefused);
+                goto fail;
+            }
+            break;
+        }
         if ( de->d_name[0] == '.' )
             continue;
         r = scan_one(&s, devsfd, de->d_name);
@@ -573,6 +743,14 @@ int pt_scan_sysfs(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog
                "%u more devices with only 64 bytes of config readable (run as root)",
                s.nshort - MAX_SHORT_MSGS);
 
+    if ( find_duplicate(&s, &dup) )
+    {
+        r = -EEXIST;
+        pt_log(log, PT_SEV_ERROR, "scanning sysfs: %s/%s lists %s twice (a directory changing "
+               "under the scan, or not Linux's); the list is not used", sysfs_root, DEVICES_DIR,
+               pt_sbdf_fmt(dup, sb));
+        goto fail;
+    }
     r = pt_topo_finish(topo);
     if ( r < 0 )
         goto fail;
@@ -589,11 +767,13 @@ int pt_scan_sysfs(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog
                       (p->cfg.devctl2 & ARI_FWD_BIT);
     }
     free(s.ari_fallback);
+    free(s.seen);
     closedir(dir);
     return 0;
 
  fail:
     free(s.ari_fallback);
+    free(s.seen);
     closedir(dir);
     pt_topo_free(topo);
     return r;
@@ -627,7 +807,8 @@ int pt_sysfs_read_cfg(const char *sysfs_root, pt_sbdf_t sbdf,
     {
         if ( len == -ENOENT || len == -ENOTDIR )
             return -ENODEV;
-        pt_log(log, PT_SEV_ERROR, "%s: reading config %s: %s", name, path, strerror((int)-len));
+        pt_log(log, PT_SEV_ERROR, "%s: reading config %s: %s", name, path,
+               len == -E_NOTREG ? "not a regular file" : strerror((int)-len));
         return (int)len;
     }
     r = pt_cfg_parse(cfg, (size_t)len, PT_DEVFN(sbdf), out, &why);

@@ -17,7 +17,11 @@ struct session {
     struct pt_backend *b;
     struct pt_errlog log;
     bool scan_incomplete;       /* some device could not be read */
+    bool implausible;           /* the view guard refused the scan */
 };
+
+/* How to override the view guard, for its message. */
+#define CLI_OVERRIDE "rerun with --force (or a higher --max-lost-percent)"
 
 static void flush_log(const struct pt_options *o, struct pt_errlog *log)
 {
@@ -39,9 +43,15 @@ static void session_close(const struct pt_options *o, struct session *s)
 /* Scans sysfs, opens the backend, reads Xen's view.  -errno with the reason logged. */
 static int session_open(const struct pt_options *o, struct session *s)
 {
+    int rc;
+
     memset(s, 0, sizeof(*s));
-    return pt_views_read(o->sysfs_root, o->xen_sim, &s->topo, &s->b, &s->view,
-                         &s->scan_incomplete, &s->log);
+    rc = pt_views_read(o->sysfs_root, o->xen_sim, &s->topo, &s->b, &s->view,
+                       &s->scan_incomplete, &s->log);
+    if ( !rc )
+        s->implausible = !pt_views_plausible(o->sysfs_root, &s->topo, &s->view, o->max_lost_pct,
+                                             o->force, CLI_OVERRIDE, &s->log);
+    return rc;
 }
 
 /* Prints a JSON document produced by one of the core's *_to_json (rc is its result). */
@@ -111,7 +121,8 @@ int pt_cmd_check(const struct pt_options *o)
         session_close(o, &s);
         return PT_EXIT_ERROR;
     }
-    status = output_report(o, &r) ? PT_EXIT_ERROR : report_status(s.scan_incomplete, &r);
+    status = output_report(o, &r) ? PT_EXIT_ERROR
+             : report_status(s.scan_incomplete || s.implausible, &r);
     pt_report_free(&r);
     session_close(o, &s);
     return status;
@@ -139,7 +150,8 @@ int pt_cmd_plan(const struct pt_options *o)
         session_close(o, &s);
         return PT_EXIT_ERROR;
     }
-    status = output_plan(o, &p) ? PT_EXIT_ERROR : plan_status(s.scan_incomplete, &p);
+    status = output_plan(o, &p) ? PT_EXIT_ERROR
+             : plan_status(s.scan_incomplete || s.implausible, &p);
     pt_plan_free(&p);
     session_close(o, &s);
     return status;
@@ -242,6 +254,7 @@ int pt_cmd_apply(const struct pt_options *o)
         /* The simulator's state file is the caller's; the lock guards the hypervisor. */
         .lock = (!o->xen_sim || o->lock_file) && !o->dry_run, .policy = o->policy,
         .lock_file = o->lock_file,
+        .max_lost_pct = o->max_lost_pct, .force = o->force, .override_hint = CLI_OVERRIDE,
     };
     struct pt_pass p;
     const struct pt_report *now;
@@ -257,7 +270,7 @@ int pt_cmd_apply(const struct pt_options *o)
         status = PT_EXIT_ERROR;
     else if ( o->dry_run )
         status = output_plan(o, &p.plan) ? PT_EXIT_ERROR
-                 : plan_status(p.scan_incomplete, &p.plan);
+                 : plan_status(p.scan_incomplete || p.implausible, &p.plan);
     else
     {
         if ( o->json )

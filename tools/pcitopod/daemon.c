@@ -298,6 +298,8 @@ static int load_conf(struct daemon *d)
         rc = opt_uint("max-delay-ms", o->max_delay_ms, 0, 3600000, &d->conf.max_delay_ms);
     if ( !rc )
         rc = opt_uint("resync-minutes", o->resync_minutes, 0, 10080, &d->conf.resync_minutes);
+    if ( !rc && o->max_lost_given )
+        d->conf.max_lost_percent = o->max_lost_pct;
     if ( !rc )
     {
         if ( o->dry_run )
@@ -334,6 +336,9 @@ int pt_cmd_run(const struct pt_options *o)
         .lock_file = o->lock_file, .lock_timeout_ms = 0,
         .stock_report_only = d.conf.stock_mode == PT_STOCK_REPORT,
         .policy = { .requarantine = d.conf.requarantine },
+        .max_lost_pct = d.conf.max_lost_percent,
+        .override_hint = "raise max_lost_percent in pcitopod.conf (the daemon never forces); "
+                         "the pass is retried",
     };
     if ( !o->status_file && mkdir(RUNSTATEDIR "/pcitopod", 0755) < 0 && errno != EEXIST )
         pt_jlog(LOG_WARNING, NULL, NULL, NULL, NULL, "cannot create %s: %s (the status file will fail)",
@@ -381,10 +386,10 @@ int pt_cmd_run(const struct pt_options *o)
             snprintf(resync, sizeof(resync), "every %u min", d.conf.resync_minutes);
         pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL,
                 "started: settle %u ms, max delay %u ms, resync %s, retry back-off up to %u s, "
-                "%s%s, stock mode %s",
+                "%s%s, stock mode %s, max lost %u%%",
                 d.conf.settle_ms, d.conf.max_delay_ms, resync, d.conf.retry_max_s,
                 o->xen_sim ? "simulator " : "the hypervisor", o->xen_sim ? o->xen_sim : "",
-                pt_stock_mode_name(d.conf.stock_mode));
+                pt_stock_mode_name(d.conf.stock_mode), d.conf.max_lost_percent);
     }
     if ( d.conf.dry_run )
         pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL, "dry run: reporting only, nothing is applied");

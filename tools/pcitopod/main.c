@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,35 +11,41 @@
 
 #include "pcitopod.h"
 
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
 /* The help users see is data, next to the code (xl's cmd_table habit). */
 const struct pt_command pt_commands[] = {
     { "run", pt_cmd_run,
       "[--config FILE] [--settle-ms N] [--max-delay-ms N] [--resync-minutes N] "
-      "[--status-file FILE] [--lock-file FILE] [--dry-run] [--requarantine] [COMMON]",
+      "[--status-file FILE] [--lock-file FILE] [--max-lost-percent N] [--dry-run] [--requarantine] [COMMON]",
       "The daemon (what systemd starts): a full pass at start-up, after every settled "
       "batch of PCI uevents (quiet for --settle-ms, or at most --max-delay-ms after the "
       "first), on SIGHUP and every --resync-minutes (0: never); failed passes are retried "
       "with back-off. Each pass scans sysfs, reads Xen's registry, applies the plan under "
       "the lock (unless --dry-run), reads Xen again and writes the status file. Settings "
       "come from " SYSCONFDIR "/pcitopod.conf (see pcitopod.conf(5)); options override it." },
-    { "check", pt_cmd_check, "[--json] [COMMON]",
+    { "check", pt_cmd_check, "[--json] [--force] [--max-lost-percent N] [COMMON]",
       "Compare dom0's PCI topology (sysfs) with Xen's PCI registry and list every "
       "difference: missing, stale, mismatch, bus2bridge, cycle, blocked. Exit 0 when "
       "consistent, 1 when not, 2 on error, 3 when nothing is wrong but a stock hypervisor "
       "hides part of its view." },
-    { "plan", pt_cmd_plan, "[--json] [--requarantine] [COMMON]",
+    { "plan", pt_cmd_plan, "[--json] [--requarantine] [--force] [--max-lost-percent N] [COMMON]",
       "Print the ordered PHYSDEVOP_pci_device_remove/add operations that would make Xen "
       "match dom0, the devices left alone (blocked) and what cannot be repaired. Changes "
       "nothing. Exit 0 when there is nothing to do, 1 otherwise, 2 on error." },
     { "apply", pt_cmd_apply,
-      "[--json] [--dry-run] [--requarantine] [--lock-timeout SECS] [--sim-fail-op K:ERRNO] [COMMON]",
+      "[--json] [--dry-run] [--requarantine] [--force] [--max-lost-percent N] "
+      "[--lock-timeout SECS] [--sim-fail-op K:ERRNO] [COMMON]",
       "Build the plan and issue it under the lock (waiting for it at most --lock-timeout "
       "seconds, default 30). An operation that fails stops only the operations that depend "
       "on it; whatever Xen had before and a failure left out is added back. Then read "
       "Xen's view again and report what is now true. Success is only what was observed. "
       "Exit 0 when Xen now matches dom0 (apart from blocked devices), 1 when differences "
       "remain, 2 on error (a failed operation, the lock still held, a device left "
-      "unregistered). --sim-fail-op K:ERRNO (testing, with --xen-sim only) makes "
+      "unregistered). Nothing is applied (exit 2) when dom0's scan found no PCI device, "
+      "or lacks more than --max-lost-percent of the devices Xen has for dom0, unless "
+      "--force. --sim-fail-op K:ERRNO (testing, with --xen-sim only) makes "
       "operation K fail with ERRNO (ENODEV, EBUSY, EIO, ... or a number)." },
     { "xen-view", pt_cmd_xen_view, "[--json] [COMMON]",
       "Print Xen's PCI registry as pcitopod sees it: devices with type, recorded bus "
@@ -62,10 +69,32 @@ static const char common_help[] =
     "                     (default: leave them alone and report them blocked)\n"
     "  --lock-file FILE   the lock libxl and pcitopod share (default " RUNSTATEDIR "/pcitopod/lock);\n"
     "                     given, it is taken with --xen-sim too\n"
+    "  --max-lost-percent N  refuse to remove anything when dom0's scan lacks more\n"
+    "                     than N% of the devices Xen has for dom0 (default "
+    XSTR(PT_MAX_LOST_PCT_DEFAULT) ")\n"
+    "  --force            check, plan, apply: act on such a scan all the same\n"
     "  -q, --quiet        only errors on stderr\n"
     "  -v, --verbose      more detail on stderr\n"
     "  -h, --help         this help (also: pcitopod COMMAND --help)\n"
     "  -V, --version      print the version\n";
+
+/* --max-lost-percent's value: a whole number from 0 to 100; -EINVAL with a message. */
+static int parse_percent(const char *v, unsigned *out)
+{
+    unsigned long x;
+    char *end;
+
+    errno = 0;
+    x = strtoul(v, &end, 10);
+    if ( errno || !*v || *end || v[0] == '-' || v[0] == '+' || x > 100 )
+    {
+        fprintf(stderr, "pcitopod: --max-lost-percent '%s': expected a whole number from 0 to 100\n",
+                v);
+        return -EINVAL;
+    }
+    *out = (unsigned)x;
+    return 0;
+}
 
 static void usage_all(FILE *f)
 {
@@ -93,7 +122,7 @@ int main(int argc, char **argv)
 {
     enum { OPT_SYSFS = 256, OPT_SIM, OPT_JSON, OPT_DRY, OPT_REQ,
            OPT_CONFIG, OPT_STATUS_FILE, OPT_SETTLE, OPT_MAX_DELAY, OPT_RESYNC,
-           OPT_LOCK_FILE, OPT_LOCK_TIMEOUT, OPT_SIM_FAIL };
+           OPT_LOCK_FILE, OPT_LOCK_TIMEOUT, OPT_SIM_FAIL, OPT_FORCE, OPT_MAX_LOST };
     static const struct option longopts[] = {
         { "sysfs-root", required_argument, NULL, OPT_SYSFS },
         { "xen-sim", required_argument, NULL, OPT_SIM },
@@ -108,13 +137,15 @@ int main(int argc, char **argv)
         { "lock-file", required_argument, NULL, OPT_LOCK_FILE },
         { "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
         { "sim-fail-op", required_argument, NULL, OPT_SIM_FAIL },
+        { "force", no_argument, NULL, OPT_FORCE },
+        { "max-lost-percent", required_argument, NULL, OPT_MAX_LOST },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
-    struct pt_options o = { .sysfs_root = "/sys" };
+    struct pt_options o = { .sysfs_root = "/sys", .max_lost_pct = PT_MAX_LOST_PCT_DEFAULT };
     const struct pt_command *cmd = NULL;
     bool help = false;
     int c;
@@ -136,6 +167,12 @@ int main(int argc, char **argv)
         case OPT_LOCK_FILE: o.lock_file = optarg; break;
         case OPT_LOCK_TIMEOUT: o.lock_timeout = optarg; break;
         case OPT_SIM_FAIL: o.sim_fail_op = optarg; break;
+        case OPT_FORCE:  o.force = true; break;
+        case OPT_MAX_LOST:
+            if ( parse_percent(optarg, &o.max_lost_pct) < 0 )
+                return PT_EXIT_ERROR;
+            o.max_lost_given = true;
+            break;
         case 'q':        o.quiet = true; break;
         case 'v':        o.verbose++; break;
         case 'h':        help = true; break;
@@ -192,6 +229,16 @@ int main(int argc, char **argv)
     {
         fprintf(stderr, "pcitopod %s: --sim-fail-op is a testing option of the simulator: it needs --xen-sim FILE\n",
                 cmd->name);
+        return PT_EXIT_ERROR;
+    }
+    if ( (o.force || o.max_lost_given) && strcmp(cmd->name, "check") &&
+         strcmp(cmd->name, "plan") && strcmp(cmd->name, "apply") &&
+         (o.force || strcmp(cmd->name, "run")) )
+    {
+        fprintf(stderr, "pcitopod %s: %s only applies to %s\n", cmd->name,
+                o.force ? "--force" : "--max-lost-percent",
+                o.force ? "check, plan and apply (the daemon never forces)"
+                        : "check, plan, apply and run");
         return PT_EXIT_ERROR;
     }
     return cmd->run(&o);

@@ -43,7 +43,7 @@ int pt_views_read(const char *sysfs_root, const char *xen_sim, struct pt_topo *t
                sysfs_root, strerror(-rc));
         return rc;
     }
-    *incomplete = log->nerrors > 0 || topo->nunreadable > 0;
+    *incomplete = log->nerrors > 0 || topo->nunreadable > 0 || topo->nrefused > 0;
     rc = xen_sim ? pt_backend_sim_open(xen_sim, sysfs_root, b, log)
                  : pt_backend_xen_open(b, log);
     if ( rc )
@@ -104,6 +104,26 @@ static void restore(const struct pt_pass_opts *o, struct pt_backend *b, struct p
     pt_xview_free(&mid);
 }
 
+bool pt_views_plausible(const char *sysfs_root, const struct pt_topo *topo,
+                        const struct pt_xview *view, unsigned max_lost_pct, bool force,
+                        const char *override, struct pt_errlog *log)
+{
+    struct pt_view_judgement j;
+
+    pt_view_judge(topo, view, max_lost_pct, &j);
+    if ( j.plausible )
+        return true;
+    if ( force )
+    {
+        pt_log(log, PT_SEV_WARN, "going ahead as forced, although %s (under %s)", j.why,
+               sysfs_root);
+        return true;
+    }
+    pt_log(log, PT_SEV_ERROR, "not removing anything: %s; is %s this dom0's sysfs? If the "
+           "devices are really gone, %s", j.why, sysfs_root, override);
+    return false;
+}
+
 int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
 {
     struct pt_topo topo = { 0 };
@@ -133,6 +153,8 @@ int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
     p->have_view = true;
     p->source = view.source;
     p->hv = view.hv;
+    p->implausible = !pt_views_plausible(o->sysfs_root, &topo, &view, o->max_lost_pct, o->force,
+                                         o->override_hint, &p->log);
 
     rc = pt_diff(&topo, &view, &o->policy, &p->before);
     if ( !rc )
@@ -152,6 +174,11 @@ int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
 
     if ( !p->plan.n )
         goto judge;
+    if ( p->implausible )
+    {
+        p->held_back = "the view guard does not believe dom0's scan (see the error), nothing is removed on it";
+        goto judge;
+    }
     if ( p->scan_incomplete )
     {
         p->held_back = "part of dom0's topology could not be read, a plan on it could remove devices that exist";
@@ -205,7 +232,7 @@ int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
 
  judge:
     final = pt_pass_report(p);
-    if ( p->err || p->scan_incomplete )
+    if ( p->err || p->scan_incomplete || p->implausible )
         p->result = PT_RESULT_ERROR;
     else if ( final && pt_report_inconsistent(final) )
         p->result = o->dry_run && p->held_back ? PT_RESULT_DRY_RUN : PT_RESULT_INCONSISTENT;

@@ -28,6 +28,9 @@ struct pt_pass_opts {
     int lock_timeout_ms;        /* how long to wait for the lock; 0: try once */
     unsigned long fail_op;      /* test seam (--sim-fail-op): this operation fails ... */
     int fail_errno;             /* ... with this errno */
+    unsigned max_lost_pct;      /* the view guard's limit (pt_view_judge) */
+    bool force;                 /* apply on a view the guard finds implausible */
+    const char *override_hint;  /* how to override the guard, for its message */
 };
 
 /* What one pass saw and did.  Zero it (or let pt_pass_run do it) before use. */
@@ -37,6 +40,7 @@ struct pt_pass {
     enum pt_view_source source;
     enum pt_hv_model hv;
     bool scan_incomplete;       /* some device could not be read: never applied */
+    bool implausible;           /* the view guard refused the scan (not forced): never applied */
     bool have_before;
     struct pt_report before;    /* the diff before applying */
     bool have_plan;
@@ -68,13 +72,23 @@ int pt_views_read(const char *sysfs_root, const char *xen_sim, struct pt_topo *t
                   struct pt_errlog *log);
 
 /*
+ * The view guard on what pt_views_read() read (pt_view_judge): true when
+ * anything may be removed on it.  Else false, with an error saying why and
+ * how to override (override, e.g. "rerun with --force"); with force, true
+ * and a warning instead.
+ */
+bool pt_views_plausible(const char *sysfs_root, const struct pt_topo *topo,
+                        const struct pt_xview *view, unsigned max_lost_pct, bool force,
+                        const char *override, struct pt_errlog *log);
+
+/*
  * Runs one full pass: lock (waiting at most lock_timeout_ms), scan sysfs,
- * read Xen's view, diff, plan, apply (unless dry-run, stock report-only or
- * an incomplete scan; a failed operation stops only what depends on it),
- * after a failure add back what Xen had and lacks now (pt_plan_restore() on
- * a fresh scan), commit, read Xen's view again, diff and name any device
- * left unregistered (pt_stranded()), unlock.  Always fills *p (free it with
- * pt_pass_free); returns p->err.
+ * read Xen's view, diff, plan, apply (unless dry-run, stock report-only, an
+ * incomplete scan or one the view guard refuses; a failed operation stops
+ * only what depends on it), after a failure add back what Xen had and
+ * lacks now (pt_plan_restore() on a fresh scan), commit, read Xen's view
+ * again, diff and name any device left unregistered (pt_stranded()),
+ * unlock.  Always fills *p (free it with pt_pass_free); returns p->err.
  */
 int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p);
 /* The report that describes Xen now: the one after applying, else the one before; NULL if none. */

@@ -23,6 +23,9 @@ struct pt_options {
     bool quiet;                 /* -q */
     int verbose;                /* -v (repeatable) */
     struct pt_policy policy;    /* --requarantine */
+    bool force;                 /* --force: act on a scan the view guard refuses */
+    unsigned max_lost_pct;      /* --max-lost-percent N, default PT_MAX_LOST_PCT_DEFAULT */
+    bool max_lost_given;        /* --max-lost-percent was given (run: over the config file) */
     /* run (and status): the daemon's options; NULL when not given (the config file decides). */
     const char *config;         /* --config FILE (must exist); NULL: SYSCONFDIR/pcitopod.conf if present */
     const char *status_file;    /* --status-file FILE, NULL: RUNSTATEDIR/pcitopod/status.json */
