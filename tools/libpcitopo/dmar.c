@@ -537,7 +537,7 @@ char *pt_dmar_why_uncovered(const struct pt_dmar *d, uint16_t seg, uint8_t bus,
 
         if ( u->seg != seg )
             continue;
-        off += (size_t)snprintf(buf + off, len - off, "%s DRHD %llx:", any ? ";" : " (",
+        off += (size_t)snprintf(buf + off, len - off, "%sDRHD %llx:", any ? "; " : " (",
                                 (unsigned long long)u->base);
         any = true;
         for ( size_t k = 0; k < u->nscopes && off < len; k++ )
