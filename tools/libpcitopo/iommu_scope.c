@@ -142,3 +142,49 @@ int pt_iommu_scope_record(const struct pt_dmar *m, const struct pt_topo *dom0,
     }
     return 0;
 }
+
+/* pt_dmar_range_fn over a sysfs tree read now (ctx: the root). */
+static int range_sysfs(void *root, pt_sbdf_t bridge, uint8_t *sec, uint8_t *sub)
+{
+    struct pt_cfg_info ci;
+    struct pt_errlog quiet = { 0 };
+    int rc = pt_sysfs_read_cfg(root, bridge, &ci, &quiet);
+
+    pt_errlog_free(&quiet);
+    if ( rc || !pt_type_is_bridge(ci.xen_type) )
+        return -ENOENT;
+    *sec = ci.reg_sec;
+    *sub = ci.reg_sub;
+    return 0;
+}
+
+int pt_sim_load_dmar(struct pt_sim *sim, const char *sysfs_root, struct pt_errlog *log)
+{
+    struct pt_dmar d;
+    uint8_t *buf;
+    size_t len;
+    char *file, err[192];
+    int rc = pt_dmar_read_sysfs(sysfs_root, &buf, &len, &file);
+
+    if ( rc == -ENOENT )
+        return 0;
+    if ( rc )
+    {
+        pt_log(log, PT_SEV_WARN, "simulator: %s/firmware/acpi/tables/DMAR: %s: IOMMU scopes unknown",
+               sysfs_root, strerror(-rc));
+        return 0;
+    }
+    rc = pt_dmar_parse(buf, len, &d, err, sizeof(err));
+    free(buf);
+    if ( rc == -EINVAL )
+        pt_log(log, PT_SEV_WARN, "simulator: %s: malformed DMAR table: %s: IOMMU scopes unknown",
+               file, err);
+    free(file);
+    if ( rc )
+        return rc == -EINVAL ? 0 : rc;
+    pt_dmar_resolve(&d, pt_dmar_range_xen, &sim->state, range_sysfs, (void *)sysfs_root);
+    sim->dmar_scopes_follow_bridges = pt_iommu_scopes_follow(sim->hv);
+    rc = pt_sim_set_dmar(sim, &d);
+    pt_dmar_free(&d);
+    return rc;
+}

@@ -33,4 +33,12 @@ int pt_iommu_add_refused(const struct pt_dmar *m, const struct pt_topo *dom0,
 int pt_iommu_scope_record(const struct pt_dmar *m, const struct pt_topo *dom0,
                           const struct pt_xview *xen, pt_sbdf_t sbdf, char *why, size_t len);
 
+/*
+ * Gives the simulator the DMAR table of the sysfs tree, resolved against
+ * its registry (the tree's live ranges as fallback), with the bridge scopes
+ * following the bridges on the patched model; no table or a malformed one
+ * (warned): none.  0 or -ENOMEM.
+ */
+int pt_sim_load_dmar(struct pt_sim *sim, const char *sysfs_root, struct pt_errlog *log);
+
 #endif /* PCITOPO_IOMMU_SCOPE_H */

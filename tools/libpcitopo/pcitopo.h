@@ -306,6 +306,7 @@ struct pt_report {
     /* What could not be checked (stock Xen): a list of short names, e.g. "bus2bridge". */
     char **unverified;
     size_t nunverified;
+    char *iommu_note;           /* pt_check(): the plan's "IOMMU scopes ..." line, else NULL */
 };
 
 /* Options of the diff/planner. */

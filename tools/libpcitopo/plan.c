@@ -1220,6 +1220,8 @@ int pt_check(const struct pt_topo *dom0, const struct pt_xview *xen,
     if ( !rc )
     {
         rc = pt_report_mark_blocked(out, &plan);
+        out->iommu_note = plan.iommu_note;      /* "IOMMU scopes ..." */
+        plan.iommu_note = NULL;
         pt_plan_free(&plan);
     }
     if ( rc )
