@@ -2,6 +2,7 @@
 libpttest_a_SOURCES += tests/fx_dmar.c
 check_PROGRAMS += tests/test_dmar tests/test_iommu
 tests_test_dmar_SOURCES = tests/test_dmar.c
+EXTRA_DIST += tests/dmar_fuzz_body.c
 tests_test_dmar_CFLAGS = $(TEST_CFLAGS)
 tests_test_dmar_LDADD = $(TEST_LIBS)
 tests_test_iommu_SOURCES = tests/test_iommu.c

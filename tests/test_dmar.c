@@ -14,6 +14,7 @@
 #include "fixture.h"
 #include "handbuilt.h"
 #include "tap.h"
+#include "dmar_fuzz_body.c"
 
 static const uint8_t P_11_0[][2] = { { 0x11, 0 } };
 static const uint8_t P_11_0_00_0[][2] = { { 0x11, 0 }, { 0x00, 0 } };
@@ -424,6 +425,40 @@ static void test_spec_and_sysfs(void)
     CHECK_EQ_INT(fx_rmtree(dir), 0);
 }
 
+/* The fuzz harness's body over every truncation and every single-byte change of two tables. */
+static void test_fuzz_body(void)
+{
+    struct fx_dmar b;
+    char err[128];
+    uint8_t t[8192];
+    size_t len;
+    unsigned runs = 0;
+
+    CHECK_EQ_INT(fx_dmar_from_spec(&b, "fed90000,bridge:00:10.0,bridge:00:11.0/00.0/02.0,endpoint:00:02.0;"
+                                   "fed91000@1,all,ioapic:f0:1f.0,hpet:00:1f.7,namespace:00:1f.1",
+                                   err, sizeof(err)), 0);
+    len = b.len;
+    CHECK(len > 48 && len < 200);
+    if ( len <= 48 || len >= 200 )
+        return;
+    for ( size_t l = 0; l <= len; l++, runs++ )
+        pt_fuzz_dmar_one(b.buf, l);
+    for ( size_t i = 0; i < len; i++ )
+        for ( unsigned v = 0; v < 256; v += 7 )
+        {
+            memcpy(t, b.buf, len);
+            t[i] = (uint8_t)v;
+            pt_fuzz_dmar_one(t, len);
+            if ( i != 9 )
+            {
+                resum(t, len);          /* past the checksum, into the structures */
+                pt_fuzz_dmar_one(t, len);
+            }
+            runs += 2;
+        }
+    CHECK(runs > 1000);                 /* it ran; a broken promise aborts */
+}
+
 int main(void)
 {
     test_include_all();
@@ -434,5 +469,6 @@ int main(void)
     test_malformed();
     test_lookup_bdf();
     test_spec_and_sysfs();
+    test_fuzz_body();
     return tap_done();
 }
