@@ -159,15 +159,15 @@ struct pt_dev {
 };
 
 struct pt_topo {
-    struct pt_dev *devs;        /* sorted by sbdf */
-    size_t n, cap;
-    pt_sbdf_t *unreadable;      /* devices present but not readable (sorted); diff skips them */
-    size_t nunreadable, capunreadable;
     /* The ACPI DMAR table dom0 sees (dmar.h; pt_dmar_read_sysfs()), NULL when none. */
     uint8_t *dmar;
     size_t dmar_len;
     char *dmar_file;            /* where it was read */
     int dmar_errno;             /* why it could not be read (ENOENT: absent) */
+    struct pt_dev *devs;        /* sorted by sbdf */
+    size_t n, cap;
+    pt_sbdf_t *unreadable;      /* devices present but not readable (sorted); diff skips them */
+    size_t nunreadable, capunreadable;
 };
 
 /*
@@ -178,8 +178,6 @@ struct pt_topo {
  * itself cannot be read (no bus/pci/devices).
  */
 int pt_scan_sysfs(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog *log);
-/* Reads the DMAR table dom0 sees into topo->dmar (pt_dmar_read_sysfs()); absent or unreadable: NULL, logged. */
-void pt_topo_read_dmar(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog *log);
 /* Reads and parses the config file of one device in the tree at this moment.
  * -ENODEV when no such device is present now. */
 int pt_sysfs_read_cfg(const char *sysfs_root, pt_sbdf_t sbdf,
@@ -194,6 +192,8 @@ int pt_topo_add(struct pt_topo *topo, const struct pt_dev *dev);
 int pt_topo_finish(struct pt_topo *topo);
 /* Frees everything the topology owns. */
 void pt_topo_free(struct pt_topo *topo);
+/* Reads the DMAR table dom0 sees into topo->dmar (pt_dmar_read_sysfs()); absent or unreadable: NULL, logged. */
+void pt_topo_read_dmar(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog *log);
 
 /* ------------------------------------------------------------------ */
 /* Xen's view (pcitopod-xen-view/1, DESIGN §4.3)                       */
