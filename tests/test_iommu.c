@@ -415,6 +415,22 @@ static void test_plan_malformed_table(void)
     pfx_teardown(&f);
 }
 
+/* A stock Xen without the sysctl reports no recorded ranges: bridge scopes cannot be resolved. */
+static void test_plan_stock_source_unknown(void)
+{
+    struct pfx f;
+
+    pfx_setup(&f, PT_HV_STOCK, true);
+    f.v.source = PT_SOURCE_STOCK;
+    for ( size_t i = 0; i < f.v.segs[0].n; i++ )
+        f.v.segs[0].devs[i].sec_bus = f.v.segs[0].devs[i].sub_bus = PT_NO_RANGE;
+    CHECK_EQ_INT(pt_plan_build(&f.t, &f.v, NULL, &f.p, &f.log), 0);
+    CHECKF(f.p.iommu_note && strstr(f.p.iommu_note, "IOMMU scopes unknown") &&
+           strstr(f.p.iommu_note, "does not report"), "%s", f.p.iommu_note ? f.p.iommu_note : "(none)");
+    CHECK(blocked_why(&f.p, EP09) == NULL);
+    pfx_teardown(&f);
+}
+
 int main(void)
 {
     test_sim_rule();
@@ -424,5 +440,6 @@ int main(void)
     test_plan_patched_follows();
     test_plan_vfs_of_uncovered_pf();
     test_plan_malformed_table();
+    test_plan_stock_source_unknown();
     return tap_done();
 }

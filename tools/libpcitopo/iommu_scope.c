@@ -52,12 +52,22 @@ int pt_iommu_model(const struct pt_topo *dom0, const struct pt_xview *xen, struc
                  dom0->dmar_file ? dom0->dmar_file : "DMAR", err);
         return 0;
     }
-    pt_dmar_resolve(out, pt_dmar_range_xen, (void *)xen, pt_dmar_range_dom0, (void *)dom0);
+    /*
+     * A Xen without the pci_topology sysctl reports no recorded ranges, and
+     * dom0's live ones are not the boot ones after a renumbering: no
+     * fallback there (a table of endpoint scopes and INCLUDE_ALL units
+     * still resolves).
+     */
+    pt_dmar_resolve(out, pt_dmar_range_xen, (void *)xen,
+                    xen->source == PT_SOURCE_STOCK ? NULL : pt_dmar_range_dom0, (void *)dom0);
     out->follow_bridges = pt_iommu_scopes_follow(xen->hv);
     if ( !out->complete )
     {
-        snprintf(note, len, "IOMMU scopes unknown: %s: a bridge on a device scope's path is known "
-                 "neither to Xen nor to dom0", dom0->dmar_file ? dom0->dmar_file : "DMAR");
+        snprintf(note, len, "IOMMU scopes unknown: %s: %s", dom0->dmar_file ? dom0->dmar_file : "DMAR",
+                 xen->source == PT_SOURCE_STOCK
+                 ? "a bridge scope's boot-time buses need the ranges Xen recorded at boot, which this "
+                   "hypervisor does not report (no pci_topology sysctl)"
+                 : "a bridge on a device scope's path is known neither to Xen nor to dom0");
         pt_dmar_free(out);
         return 0;
     }
