@@ -245,4 +245,39 @@ int fx_fault_remove_file(const char *dir, pt_sbdf_t sbdf, const char *file);
 /* Recursively removes a directory tree (for test clean-up); 0 or -errno. */
 int fx_rmtree(const char *dir);
 
+/*
+ * ACPI DMAR tables (tests/fx_dmar.c), for the VT-d scope model (dmar.h).
+ * A builder writes the bytes exactly as firmware would (lengths and the
+ * checksum fixed by fx_dmar_finish); a spec string is the short form mktree
+ * takes with --dmar:
+ *     DRHD[;DRHD...]      DRHD = BASE[@SEG][,all][,SCOPE...]
+ *     SCOPE = KIND:BB:DD.F[/DD.F...]   KIND = endpoint|bridge|ioapic|hpet|namespace
+ * e.g. "fed90000,bridge:00:10.0,bridge:00:11.0;fed91000,all,ioapic:00:1f.0"
+ * (BASE hex, SEG and BB hex; the path starts at bus BB).
+ */
+struct fx_dmar {
+    uint8_t buf[8192];
+    size_t len;
+    size_t drhd;                /* offset of the open DRHD, 0 when none */
+    bool overflow;
+};
+
+/* Starts a table: header with the given signature ("DMAR"/"RMAD"), host address width - 1, flags. */
+void fx_dmar_init(struct fx_dmar *b, const char *sig, uint8_t width, uint8_t flags);
+/* Opens a DRHD (closing the previous one). */
+void fx_dmar_drhd(struct fx_dmar *b, uint16_t seg, uint64_t base, bool include_all);
+/* Appends a device scope to the open DRHD; path: npath (device, function) pairs. */
+void fx_dmar_scope(struct fx_dmar *b, uint8_t type, uint8_t enum_id, uint8_t start_bus,
+                   const uint8_t (*path)[2], unsigned npath);
+/* Appends another remapping structure of type and total length len (zero-filled body). */
+void fx_dmar_other(struct fx_dmar *b, uint16_t type, uint16_t len);
+/* Closes the open DRHD, sets the table length and checksum; returns the length (0 on overflow). */
+size_t fx_dmar_finish(struct fx_dmar *b);
+/* Builds a table from a spec (above) into b; -EINVAL with a message in err. */
+int fx_dmar_from_spec(struct fx_dmar *b, const char *spec, char *err, size_t errlen);
+/* Writes table as DIR/firmware/acpi/tables/NAME (NAME "DMAR" or "RMAD"). 0 or -errno. */
+int fx_write_dmar(const char *dir, const char *name, const uint8_t *table, size_t len);
+/* Gives topo a copy of table as if the scanner had read it from file. -ENOMEM. */
+int fx_topo_set_dmar(struct pt_topo *topo, const uint8_t *table, size_t len, const char *file);
+
 #endif /* PT_FIXTURE_H */

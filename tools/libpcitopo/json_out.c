@@ -192,6 +192,15 @@ static void finding_to_json(struct pt_jw *w, const struct pt_finding *f)
     pt_jw_obj_close(w);
 }
 
+/* "iommu_scopes": the VT-d scope model's line (dmar.h), when there is one. */
+static void iommu_note_to_json(struct pt_jw *w, const char *note)
+{
+    if ( !note )
+        return;
+    pt_jw_key(w, "iommu_scopes");
+    pt_jw_str(w, note);
+}
+
 /* pcitopod-report/1: consistent, findings in the report's order, unverified. */
 int pt_report_to_json(const struct pt_report *r, bool pretty, char **out, size_t *outlen)
 {
@@ -212,6 +221,7 @@ int pt_report_to_json(const struct pt_report *r, bool pretty, char **out, size_t
     for ( size_t i = 0; i < r->nunverified; i++ )
         pt_jw_str(&w, r->unverified[i]);
     pt_jw_arr_close(&w);
+    iommu_note_to_json(&w, r->iommu_note);
     pt_jw_obj_close(&w);
     return pt_jw_finish(&w, out, outlen);
 }
@@ -299,6 +309,7 @@ int pt_plan_to_json(const struct pt_plan *p, bool pretty, char **out, size_t *ou
         pt_jw_obj_close(&w);
     }
     pt_jw_arr_close(&w);
+    iommu_note_to_json(&w, p->iommu_note);
     pt_jw_obj_close(&w);
     return pt_jw_finish(&w, out, outlen);
 }

@@ -161,6 +161,11 @@ struct pt_dev {
 };
 
 struct pt_topo {
+    /* The ACPI DMAR table dom0 sees (dmar.h; pt_dmar_read_sysfs()), NULL when none. */
+    uint8_t *dmar;
+    size_t dmar_len;
+    char *dmar_file;            /* where it was read */
+    int dmar_errno;             /* why it could not be read (ENOENT: absent) */
     struct pt_dev *devs;        /* sorted by sbdf */
     size_t n, cap;
     pt_sbdf_t *unreadable;      /* devices present but not readable (sorted); diff skips them */
@@ -197,6 +202,8 @@ int pt_topo_add(struct pt_topo *topo, const struct pt_dev *dev);
 int pt_topo_finish(struct pt_topo *topo);
 /* Frees everything the topology owns. */
 void pt_topo_free(struct pt_topo *topo);
+/* Reads the DMAR table dom0 sees into topo->dmar (pt_dmar_read_sysfs()); absent or unreadable: NULL, logged. */
+void pt_topo_read_dmar(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog *log);
 
 /* ------------------------------------------------------------------ */
 /* Xen's view (pcitopod-xen-view/1, DESIGN §4.3)                       */
@@ -334,6 +341,7 @@ struct pt_report {
     /* What could not be checked (stock Xen): a list of short names, e.g. "bus2bridge". */
     char **unverified;
     size_t nunverified;
+    char *iommu_note;           /* pt_check(): the plan's "IOMMU scopes ..." line, else NULL */
 };
 
 /* Options of the diff/planner. */
@@ -415,6 +423,7 @@ struct pt_plan {
     size_t nunrep, capunrep;
     char **strings;             /* owned strings referenced by ops[].why */
     size_t nstrings, capstrings;
+    char *iommu_note;           /* "IOMMU scopes ..." (dmar.h): known from which table, or why unknown */
 };
 
 /* Builds the minimal, safely ordered plan (DESIGN §4.5) for the view's hypervisor model. */
@@ -497,6 +506,8 @@ size_t pt_stranded(const struct pt_topo *dom0, const struct pt_xview *before,
  * probe() fills *info for the function at sbdf now; returns -ENODEV when
  * nothing responds (Xen then reads all ones).
  */
+struct pt_dmar;                 /* dmar.h */
+
 struct pt_hw {
     int (*probe)(void *ctx, pt_sbdf_t sbdf, struct pt_cfg_info *info);
     void *ctx;
@@ -521,12 +532,16 @@ struct pt_sim {
     struct pt_hw hw;
     bool crashed;               /* stock: pci_remove_device of an owner-less entry panics */
     unsigned long nops;         /* hypercalls served */
+    struct pt_dmar *dmar;       /* VT-d scopes (owned; pt_sim_set_dmar), NULL: every add is covered */
+    bool dmar_scopes_follow_bridges; /* bridge scopes follow the recorded range (patch 0006); default off */
 };
 
 /* Starts a simulator on a copy of view (its hv field picks the model unless hv_override >= 0). */
 int pt_sim_init(struct pt_sim *sim, const struct pt_xview *view, int hv_override, struct pt_hw hw);
 /* Xen's boot scan (_scan_pci_devices over buses 0..255 of segment seg), then setup_hwdom_pci_devices. */
 int pt_sim_boot_scan(struct pt_sim *sim, uint16_t seg);
+/* Gives the simulator a copy of a resolved DMAR table (dmar.h); NULL drops it. -ENOMEM. */
+int pt_sim_set_dmar(struct pt_sim *sim, const struct pt_dmar *dmar);
 /* PHYSDEVOP_pci_device_add: pci_add_device() semantics, incl. auto-add of a VF's unknown PF. */
 int pt_sim_add(struct pt_sim *sim, pt_sbdf_t sbdf, const struct pt_add_info *info);
 /* PHYSDEVOP_pci_device_remove: pci_remove_device(); -ENODEV if unknown; stock + owner NULL => crashed, -EFAULT. */

@@ -24,6 +24,8 @@
 #include <string.h>
 
 #include "pcitopo.h"
+#include "dmar.h"
+#include "iommu_scope.h"
 
 /*
  * What simulating an earlier attempt taught: a device Xen would refuse
@@ -33,7 +35,7 @@
 struct pin {
     pt_sbdf_t sbdf;
     bool futile;
-    char reason[160];
+    char reason[512];
 };
 
 /* A bridge re-registered because a bus below it maps wrongly (stock only). */
@@ -72,6 +74,10 @@ struct planner {
     size_t npins, cappins;
     struct b2b_root *b2b_roots; /* this attempt's bus2bridge-driven roots */
     size_t nb2b, capb2b;
+    struct pt_dmar *iommu;      /* VT-d scopes (iommu_scope.c), NULL when unknown */
+    struct pin *quiet;          /* this attempt's IOMMU pins of entries nothing needed yet */
+    char iommu_note[320];       /* "IOMMU scopes ...": for the plan's readers */
+    size_t nquiet, capquiet;
 };
 
 static bool is_futile(const struct planner *p, pt_sbdf_t sbdf)
@@ -469,6 +475,7 @@ static int seed_from_report(struct planner *p, const struct pt_report *r)
 
 static int pin(struct planner *p, ssize_t i, ssize_t j, pt_sbdf_t sbdf, int owner,
                const char *reason);
+static int iommu_explain(struct planner *p, size_t i);
 
 /* Pins what an earlier simulated attempt showed would fail. */
 static int apply_pins(struct planner *p)
@@ -559,6 +566,9 @@ static int resolve(struct planner *p)
             else if ( bad >= 0 )
             {
                 const struct pt_xdev *bx = p->xe[bad].x;
+
+                if ( (rc = iommu_explain(p, (size_t)bad)) )
+                    break;
 
                 snprintf(msg, sizeof(msg), "%s sits behind it in Xen's registry and %s%s",
                          pt_sbdf_fmt(bx->sbdf, sb), owner_removable(p, bx->owner) ? "" : "is ",
@@ -928,6 +938,16 @@ static int predict_residue(struct planner *p)
     rc = pt_sim_init(&sim, p->xen, -1, hw);
     if ( rc )
         return rc;
+    if ( p->iommu )
+    {
+        sim.dmar_scopes_follow_bridges = p->iommu->follow_bridges;
+        rc = pt_sim_set_dmar(&sim, p->iommu);
+        if ( rc )
+        {
+            pt_sim_free(&sim);
+            return rc;
+        }
+    }
     rc = pt_sim_apply(&sim, p->plan, &done, &quiet);
     pt_errlog_free(&quiet);
     if ( rc )
@@ -977,6 +997,130 @@ static int predict_residue(struct planner *p)
     return rc;
 }
 
+/* ---------------------------------------------------------------- IOMMU scopes (issue 12) */
+
+/* Builds the VT-d scope model from dom0's DMAR table (iommu_scope.c); unknown: p->iommu NULL. */
+static int iommu_init(struct planner *p)
+{
+    int rc;
+
+    p->iommu = calloc(1, sizeof(*p->iommu));
+    if ( !p->iommu )
+        return -ENOMEM;
+    rc = pt_iommu_model(p->dom0, p->xen, p->iommu, p->iommu_note, sizeof(p->iommu_note));
+    if ( rc == 0 && p->dom0->dmar )
+        pt_log(p->log, PT_SEV_WARN, "%s", p->iommu_note);
+    if ( rc <= 0 )
+    {
+        free(p->iommu);
+        p->iommu = NULL;
+    }
+    return rc < 0 ? rc : 0;
+}
+
+static void iommu_fini(struct planner *p)
+{
+    if ( p->iommu )
+        pt_dmar_free(p->iommu);
+    free(p->iommu);
+    free(p->quiet);
+}
+
+/* Like pin(), but the reason replaces an earlier one (an owner-less entry's generic reason). */
+static int iommu_pin(struct planner *p, ssize_t i, ssize_t j, pt_sbdf_t sbdf, int owner,
+                     const char *reason)
+{
+    for ( size_t k = 0; k < p->plan->nblocked; k++ )
+        if ( p->plan->blocked[k].sbdf == sbdf )
+        {
+            char *r = strdup(reason);
+
+            if ( !r )
+                return -ENOMEM;
+            free(p->plan->blocked[k].reason);
+            p->plan->blocked[k].reason = r;
+        }
+    return pin(p, i, j, sbdf, owner, reason);
+}
+
+/* Blocks (needed now) or quietly pins (not needed yet) one entry/device for iommu_pins(). */
+static int iommu_quiet_or_pin(struct planner *p, ssize_t i, ssize_t j, pt_sbdf_t sbdf,
+                              const char *why)
+{
+    int owner = i >= 0 ? p->xe[i].x->owner : 0;
+
+    if ( (i >= 0 && p->xe[i].rm) || (j >= 0 && p->de[j].add) ||
+         (i >= 0 && p->xe[i].pinned && owner == PT_OWNER_NONE) )
+        return iommu_pin(p, i, j, sbdf, owner, why);
+    if ( p->nquiet == p->capquiet )
+    {
+        size_t ncap = p->capquiet ? p->capquiet * 2 : 8;
+        struct pin *nq = realloc(p->quiet, ncap * sizeof(*nq));
+
+        if ( !nq )
+            return -ENOMEM;
+        p->quiet = nq;
+        p->capquiet = ncap;
+    }
+    p->quiet[p->nquiet].sbdf = sbdf;
+    p->quiet[p->nquiet].futile = false;
+    snprintf(p->quiet[p->nquiet].reason, sizeof(p->quiet[p->nquiet].reason), "%s", why);
+    p->nquiet++;
+    if ( i >= 0 )
+        p->xe[i].pinned = true;
+    if ( j >= 0 )
+        p->de[j].pinned = true;
+    return 0;
+}
+
+/*
+ * Leaves alone what Xen's VT-d would refuse to take back: a dom0 device
+ * no DRHD unit covers (the add would fail with -ENODEV and leave an
+ * owner-less entry), and a bridge entry whose recorded range is the only
+ * record of a scope's boot buses.  A device the plan needs now is blocked
+ * with the reason; one it does not need yet is pinned quietly and
+ * explained (iommu_explain()) if a bridge's repair would take it along.
+ * Runs before resolve(), so that such a bridge is left alone as well.
+ */
+static int iommu_pins(struct planner *p)
+{
+    char why[512];
+    int rc = 0;
+
+    p->nquiet = 0;
+    if ( !p->plan->iommu_note && p->iommu_note[0] &&
+         !(p->plan->iommu_note = strdup(p->iommu_note)) )
+        return -ENOMEM;
+    if ( !p->iommu )
+        return 0;
+    for ( size_t j = 0; j < p->dom0->n && !rc; j++ )
+    {
+        const struct pt_dev *d = &p->dom0->devs[j];
+        ssize_t i = xindex(p, d->sbdf);
+
+        if ( !pt_iommu_add_refused(p->iommu, p->dom0, d, why, sizeof(why)) )
+            continue;
+        rc = iommu_quiet_or_pin(p, i, (ssize_t)j, d->sbdf, why);
+    }
+    for ( size_t i = 0; i < p->nx && !rc; i++ )
+    {
+        pt_sbdf_t sbdf = p->xe[i].x->sbdf;
+
+        if ( pt_iommu_scope_record(p->iommu, p->dom0, p->xen, sbdf, why, sizeof(why)) )
+            rc = iommu_quiet_or_pin(p, (ssize_t)i, dindex(p, sbdf), sbdf, why);
+    }
+    return rc;
+}
+
+/* A quietly pinned entry now holds a bridge back: it gets its own blocked entry. */
+static int iommu_explain(struct planner *p, size_t i)
+{
+    for ( size_t k = 0; k < p->nquiet; k++ )
+        if ( p->quiet[k].sbdf == p->xe[i].x->sbdf )
+            return add_blocked(p->plan, p->quiet[k].sbdf, p->xe[i].x->owner, "%s", p->quiet[k].reason);
+    return 0;
+}
+
 /* One attempt: the plan from the findings, the safety rules and the pins. */
 static int plan_once(struct planner *p, const struct pt_report *r)
 {
@@ -992,6 +1136,8 @@ static int plan_once(struct planner *p, const struct pt_report *r)
     rc = seed_from_report(p, r);
     if ( !rc )
         rc = apply_pins(p);
+    if ( !rc )
+        rc = iommu_pins(p);
     if ( !rc )
         rc = resolve(p);
     if ( !rc )
@@ -1027,6 +1173,9 @@ int pt_plan_build(const struct pt_topo *dom0, const struct pt_xview *xen,
         rc = -ENOMEM;
         goto out;
     }
+    rc = iommu_init(&p);
+    if ( rc )
+        goto out;
     /*
      * A plan that Xen would stop half-way through is worse than none: it
      * can leave a bridge's subtree unregistered.  So each plan is first run
@@ -1052,6 +1201,7 @@ int pt_plan_build(const struct pt_topo *dom0, const struct pt_xview *xen,
     free(p.de);
     free(p.pins);
     free(p.b2b_roots);
+    iommu_fini(&p);
     pt_report_free(&r);
     if ( rc )
         pt_plan_free(out);
@@ -1070,6 +1220,8 @@ int pt_check(const struct pt_topo *dom0, const struct pt_xview *xen,
     if ( !rc )
     {
         rc = pt_report_mark_blocked(out, &plan);
+        out->iommu_note = plan.iommu_note;      /* "IOMMU scopes ..." */
+        plan.iommu_note = NULL;
         pt_plan_free(&plan);
     }
     if ( rc )
@@ -1103,6 +1255,8 @@ void pt_plan_print(const struct pt_plan *p, FILE *f)
     for ( size_t i = 0; i < p->nunrep; i++ )
         fprintf(f, "  cannot repair bus %04x:%02x: %s\n", p->unrep[i].seg, p->unrep[i].bus,
                 p->unrep[i].reason);
+    if ( p->iommu_note )
+        fprintf(f, "%s\n", p->iommu_note);
 }
 
 void pt_plan_free(struct pt_plan *p)
@@ -1117,5 +1271,6 @@ void pt_plan_free(struct pt_plan *p)
     free(p->blocked);
     free(p->unrep);
     free(p->strings);
+    free(p->iommu_note);
     memset(p, 0, sizeof(*p));
 }

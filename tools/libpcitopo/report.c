@@ -34,6 +34,8 @@ void pt_report_print(const struct pt_report *r, FILE *f)
             fprintf(f, "%s %s", i ? "," : "", r->unverified[i]);
         fputc('\n', f);
     }
+    if ( r->iommu_note )
+        fprintf(f, "%s\n", r->iommu_note);
 }
 
 void pt_report_free(struct pt_report *r)
@@ -47,5 +49,6 @@ void pt_report_free(struct pt_report *r)
     for ( size_t i = 0; i < r->nunverified; i++ )
         free(r->unverified[i]);
     free(r->unverified);
+    free(r->iommu_note);
     memset(r, 0, sizeof(*r));
 }

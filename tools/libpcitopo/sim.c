@@ -16,6 +16,12 @@
  *   pci_remove_device() no ownership check; stock 4.17.7 panics in
  *                       vpci_remove_device() for an owner-less pdev.
  *   find_upstream_bridge() with its 256-step bound.
+ *   acpi_find_matched_drhd_unit() (vtd/dmar.c), with a DMAR table
+ *                       (pt_sim_set_dmar): an endpoint no DRHD unit covers
+ *                       gets -ENODEV from domain_context_mapping() and its
+ *                       entry stays registered with owner NULL.  The unit's
+ *                       bridge-scope buses are those of the boot-time parse
+ *                       unless sim->dmar_scopes_follow_bridges (patch 0006).
  *   _scan_pci_devices() + setup_hwdom_pci_devices().
  *
  * Every config read goes through sim->hw.probe at the moment of the call, as
@@ -35,6 +41,7 @@
 #include <string.h>
 
 #include "pcitopo.h"
+#include "dmar.h"
 
 /* MAX_BUSES in pci.c: find_upstream_bridge() gives up after this many steps. */
 #define SIM_MAX_BUSES 256
@@ -242,6 +249,28 @@ static int sim_upstream(const struct pt_xview *v, uint16_t seg, uint8_t bus,
 }
 
 /*
+ * acpi_find_matched_drhd_unit() for domain_context_mapping(): an endpoint
+ * (PCIe or conventional) needs a DRHD unit, looked up at its (bus, devfn)
+ * with the VF/extfn substitutions; bridges and host bridges do not.  The
+ * unit's bridge-scope buses are those of the table's parse at boot, or,
+ * with sim->dmar_scopes_follow_bridges (patch 0006), the ranges the
+ * registry records now.  No table: every device is covered.
+ */
+static bool sim_drhd_covers(struct pt_sim *sim, const struct pt_xdev *d)
+{
+    uint8_t bus, devfn;
+
+    if ( !sim->dmar || !pt_dmar_type_needs_unit(d->type) )
+        return true;
+    /* a VF's info.is_extfn is its PF's (pci_add_device() copies it) */
+    pt_dmar_lookup_bdf(d->sbdf, d->virtfn && d->has_physfn, d->physfn, d->extfn,
+                       d->extfn, &bus, &devfn);
+    sim->dmar->follow_bridges = sim->dmar_scopes_follow_bridges;
+    return pt_dmar_match(sim->dmar, PT_SEG(d->sbdf), bus, devfn, pt_dmar_range_xen,
+                         &sim->state) != NULL;
+}
+
+/*
  * iommu_add_device() for an owner-less pdev (VT-d domain_context_mapping()),
  * with the project's rules: an unknown type fails with -EINVAL; a
  * conventional endpoint or a legacy bridge whose find_upstream_bridge()
@@ -251,6 +280,8 @@ static int sim_iommu_add(struct pt_sim *sim, struct pt_xdev *d)
 {
     if ( d->type == PT_TYPE_UNKNOWN )
         return -EINVAL;
+    if ( !sim_drhd_covers(sim, d) )
+        return -ENODEV;
     if ( d->type == PT_TYPE_PCI_ENDPOINT || d->type == PT_TYPE_LEGACY_BRIDGE )
     {
         if ( sim_upstream(&sim->state, PT_SEG(d->sbdf), PT_BUS(d->sbdf), NULL) < 0 )
@@ -505,9 +536,31 @@ int pt_sim_apply(struct pt_sim *sim, const struct pt_plan *plan, size_t *done, s
     return r;
 }
 
+/* Replaces the simulator's DMAR table by a copy of dmar (NULL: none). */
+int pt_sim_set_dmar(struct pt_sim *sim, const struct pt_dmar *dmar)
+{
+    struct pt_dmar *copy = NULL;
+
+    if ( dmar )
+    {
+        copy = calloc(1, sizeof(*copy));
+        if ( !copy || pt_dmar_copy(dmar, copy) )
+        {
+            free(copy);
+            return -ENOMEM;
+        }
+    }
+    if ( sim->dmar )
+        pt_dmar_free(sim->dmar);
+    free(sim->dmar);
+    sim->dmar = copy;
+    return 0;
+}
+
 /* Frees the simulated registry. */
 void pt_sim_free(struct pt_sim *sim)
 {
+    pt_sim_set_dmar(sim, NULL);
     pt_xview_free(&sim->state);
     memset(sim, 0, sizeof(*sim));
 }

@@ -769,6 +769,7 @@ int pt_scan_sysfs(const char *sysfs_root, struct pt_topo *topo, struct pt_errlog
     free(s.ari_fallback);
     free(s.seen);
     closedir(dir);
+    pt_topo_read_dmar(sysfs_root, topo, log);
     return 0;
 
  fail:

@@ -287,5 +287,7 @@ void pt_topo_free(struct pt_topo *topo)
     }
     free(topo->devs);
     free(topo->unreadable);
+    free(topo->dmar);
+    free(topo->dmar_file);
     memset(topo, 0, sizeof(*topo));
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "iommu_scope.h"
 
 struct sim_backend {
     struct pt_backend b;
@@ -117,6 +118,8 @@ int pt_backend_sim_open(const char *file, const char *sysfs_root,
     hw.ctx = s->sysfs_root;
     rc = pt_sim_init(&s->sim, &view, -1, hw);
     pt_xview_free(&view);
+    if ( !rc )
+        rc = pt_sim_load_dmar(&s->sim, s->sysfs_root, log);    /* VT-d scopes (issue 12) */
     if ( rc )
     {
         pt_log(log, PT_SEV_ERROR, "%s: cannot start the simulator: %s", file, strerror(-rc));
