@@ -147,7 +147,7 @@ int pt_cmd_plan(const struct pt_options *o)
 
 /* {"format":"pcitopod-apply/1","plan":..,"done":N,"error":..,"after":..} */
 static int output_apply_json(const struct pt_plan *p, size_t done, int err,
-                             const struct pt_report *after)
+                             const struct pt_report *after, bool unsaved)
 {
     char *pj = NULL, *rj = NULL;
     int rc = pt_plan_to_json(p, false, &pj, NULL);
@@ -161,8 +161,12 @@ static int output_apply_json(const struct pt_plan *p, size_t done, int err,
         return PT_EXIT_ERROR;
     }
     printf("{\"format\":\"pcitopod-apply/1\",\"plan\":%s,\"done\":%zu,\"error\":", pj, done);
-    if ( err )
+    /* After the last operation the failure is the save's: no op number beyond the plan. */
+    if ( err && done < p->n )
         printf("{\"op\":%zu,\"errno\":%d,\"message\":\"%s\"}", done + 1, -err, strerror(-err));
+    else if ( err )
+        printf("{\"op\":null,\"stage\":\"%s\",\"errno\":%d,\"message\":\"%s\"}",
+               unsaved ? "save" : "read-back", -err, strerror(-err));
     else
         printf("null");
     printf(",\"after\":%s}\n", rj ? rj : "null");
@@ -180,11 +184,20 @@ int pt_cmd_apply(const struct pt_options *o)
     };
     struct pt_pass p;
     const struct pt_report *now;
+    bool unsaved;
     int status;
 
     pt_pass_run(&po, &p);
     flush_log(o, &p.log);
     now = pt_pass_report(&p);
+    /*
+     * Every operation went through but the backend's commit failed (the
+     * simulator's state file could not be written): the registry that
+     * pt_pass_run() read back is the unsaved model, so it is not shown.
+     */
+    unsaved = p.applied && p.err && p.done == p.plan.n && p.have_after;
+    if ( unsaved )
+        now = NULL;
     if ( !p.have_plan )
         status = PT_EXIT_ERROR;
     else if ( o->dry_run )
@@ -193,12 +206,15 @@ int pt_cmd_apply(const struct pt_options *o)
     else
     {
         if ( o->json )
-            status = output_apply_json(&p.plan, p.done, p.err, now);
+            status = output_apply_json(&p.plan, p.done, p.err, now, unsaved);
         else
         {
             status = 0;
             if ( p.held_back )
                 printf("not applied: %s\n", p.held_back);
+            else if ( unsaved )
+                printf("not applied: the %zu operation%s went through, but saving the result failed (see the errors); nothing was saved\n",
+                       p.plan.n, p.plan.n == 1 ? "" : "s");
             else
                 printf("applied %zu of %zu operation%s%s\n", p.done, p.plan.n,
                        p.plan.n == 1 ? "" : "s",
@@ -212,7 +228,7 @@ int pt_cmd_apply(const struct pt_options *o)
             }
         }
         if ( !status )
-            status = now ? report_status(p.result == PT_RESULT_ERROR, now) : PT_EXIT_ERROR;
+            status = now && !p.err ? report_status(p.result == PT_RESULT_ERROR, now) : PT_EXIT_ERROR;
     }
     pt_pass_free(&p);
     return status;
@@ -310,12 +326,12 @@ int pt_cmd_status(const struct pt_options *o)
     struct pt_errlog log = { 0 };
     char *buf = NULL;
     size_t len = 0;
-    int rc = pt_read_file(file, &buf, &len);
+    int rc = pt_read_doc(file, &buf, &len);
 
     if ( rc )
     {
-        fprintf(stderr, "pcitopod status: cannot read %s: %s (has the daemon run? 'systemctl status pcitopod')\n",
-                file, strerror(-rc));
+        fprintf(stderr, "pcitopod status: cannot read %s: %s%s\n", file, pt_read_file_strerror(rc),
+                rc == -ENOENT ? " (has the daemon run? 'systemctl status pcitopod')" : "");
         return PT_EXIT_ERROR;
     }
     if ( o->json )
