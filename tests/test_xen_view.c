@@ -632,6 +632,17 @@ static void test_hostile(void)
     root = pt_json_parse_n(s, strlen(s), err, sizeof(err));
     CHECK(root != NULL);
     yajl_tree_free(root);
+    /* A quote inside a comment (yajl allows them) does not hide what follows. */
+    s = "/* \" */ [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[";
+    CHECK(pt_json_parse_n(s, strlen(s), err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "nested deeper") != NULL);
+    s = "// \"\n[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[";
+    CHECK(pt_json_parse_n(s, strlen(s), err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "nested deeper") != NULL);
+    s = "/* [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ */ [1] // [[[[\n";
+    root = pt_json_parse_n(s, strlen(s), err, sizeof(err));
+    CHECK(root != NULL);
+    yajl_tree_free(root);
     s = "[\"a\\u0000b\"]";
     CHECK(pt_json_parse_n(s, strlen(s), err, sizeof(err)) == NULL);
     CHECK(strstr(err, "\\u0000") != NULL);

@@ -307,7 +307,9 @@ int pt_plan_to_json(const struct pt_plan *p, bool pretty, char **out, size_t *ou
  * The checks yajl does not make, on the raw text: nesting deeper than
  * PT_JSON_MAX_DEPTH (yajl_tree_free() recurses once per level) and a
  * \u0000 escape (it would cut the decoded C string short).  Strings and
- * their escapes are skipped, so brackets inside them do not count.
+ * their escapes are skipped, so brackets inside them do not count, and so
+ * are the comments yajl_tree_parse() allows (a quote in a comment must not
+ * make the scan take what follows for a string).
  * Returns NULL when the text passes, else the reason.
  */
 static const char *prescan(const char *json, size_t len)
@@ -329,6 +331,17 @@ static const char *prescan(const char *json, size_t len)
                 if ( json[i] == 'u' && i + 4 < len && !memcmp(json + i + 1, "0000", 4) )
                     return "a string contains \\u0000 (a NUL character)";
             }
+            continue;
+        }
+        if ( c == '/' && i + 1 < len && (json[i + 1] == '*' || json[i + 1] == '/') )
+        {
+            const char *e = json[i + 1] == '*' ? memmem(json + i + 2, len - i - 2, "*/", 2)
+                                                : memchr(json + i + 2, '\n', len - i - 2);
+
+            /* An unterminated comment is yajl's error to report. */
+            if ( !e )
+                break;
+            i = (size_t)(e - json) + (json[i + 1] == '*' ? 1 : 0);
             continue;
         }
         switch ( c )
