@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "pcitopo.h"
 #include "fixture.h"
@@ -303,6 +305,42 @@ static void test_short_and_garbage(void)
     CHECK_EQ_INT(pt_cfg_parse(cfg, 4096, 0, &ci, NULL), -EINVAL);
 }
 
+/*
+ * Parses the first len bytes of cfg from a copy that ends right at an
+ * unmapped page: a read past len faults, with or without a sanitizer.
+ */
+static int parse_guarded(size_t len, struct pt_cfg_info *ci, const char **why)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE), span = (len + pg - 1) / pg * pg;
+    uint8_t *map = mmap(NULL, span + pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int r;
+
+    if ( map == MAP_FAILED )
+        return -ENOMEM;
+    mprotect(map + span, pg, PROT_NONE);
+    memcpy(map + span - len, cfg, len);
+    r = pt_cfg_parse(map + span - len, len, 0, ci, why);
+    munmap(map, span + pg);
+    return r;
+}
+
+/* 257-259 bytes: no whole extended capability header; nothing past len is read. */
+static void test_odd_lengths(void)
+{
+    struct pt_cfg_info ci;
+    const char *why;
+
+    for ( size_t len = 64; len <= 264; len++ )
+    {
+        mk(0x020000, 0, 0);
+        w32(0x100, 0x00010010);         /* an ext cap header a 260-byte read would see */
+        why = NULL;
+        CHECKF(parse_guarded(len, &ci, &why) == 0, "len %zu: %s", len, why ? why : "?");
+    }
+    mk(0x020000, 0, 0);
+    CHECK_EQ_INT(parse_guarded(PT_CFG_EXT_LEN, &ci, &why), 0);
+}
+
 /* The fixture's config bytes parse into what each kind is. */
 static void test_fixture_configs(void)
 {
@@ -424,6 +462,7 @@ int main(void)
     test_ext_caps();
     test_std_caps_broken();
     test_short_and_garbage();
+    test_odd_lengths();
     test_fixture_configs();
     return tap_done();
 }

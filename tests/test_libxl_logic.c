@@ -513,6 +513,25 @@ static void test_idstore_json(void)
     }
     CHECK(log.nerrors >= 4);
     CHECK(log.n && strstr(log.msgs[log.n - 1].text, "devices[0]"));
+    /* Nesting that overflowed the stack in yajl_tree_free(), a \u0000 that cut an SBDF short. */
+    {
+        size_t depth = 1000000;
+        char *deep = malloc(2 * depth);
+        const char *nul = "{\"format\":\"pcitopod-bdf-identity/1\",\"devices\":[{\"sbdf\":\"0000:01:00.0\\u0000x\",\"vendor\":\"0x1\",\"device\":\"0x2\"}]}";
+
+        CHECK(deep != NULL);
+        if ( deep )
+        {
+            memset(deep, '[', depth);
+            memset(deep + depth, ']', depth);
+            CHECK_EQ_INT(pt_idstore_parse(deep, 2 * depth, &b, &log), -EINVAL);
+            CHECK(log.n && strstr(log.msgs[log.n - 1].text, "nested deeper than 64"));
+            free(deep);
+        }
+        CHECK_EQ_INT(pt_idstore_parse(nul, strlen(nul), &b, &log), -EINVAL);
+        CHECK(log.n && strstr(log.msgs[log.n - 1].text, "\\u0000"));
+        CHECK(b.n == 0 && b.ids == NULL);
+    }
 
     /* Files: absent is empty; save creates the directory; load round-trips. */
     CHECK(mkdtemp(dir) != NULL);

@@ -7,6 +7,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <yajl/yajl_tree.h>
@@ -201,13 +203,40 @@ static void test_write_and_print(void)
     /* Not a status document. */
     out = NULL;
     f = open_memstream(&out, &outlen);
-    CHECK_EQ_INT(pt_status_print("{\"format\":\"pcitopod-report/1\"}", 29, f, &log), -EINVAL);
+    CHECK_EQ_INT(pt_status_print("{\"format\":\"pcitopod-report/1\"}", 30, f, &log), -EINVAL);
     CHECK_EQ_INT(pt_status_print("{ garbage", 9, f, &log), -EINVAL);
     fclose(f);
     CHECK_EQ_INT(log.nerrors, 2);
     CHECK(log.n && strstr(log.msgs[0].text, "not a pcitopod-status/1 document") != NULL);
     free(out);
     pt_errlog_free(&log);
+
+    /* Nesting that overflowed the stack in yajl_tree_free(): refused before yajl. */
+    {
+        size_t depth = 1000000;
+        char *deep = malloc(2 * depth);
+
+        CHECK(deep != NULL);
+        if ( deep )
+        {
+            memset(deep, '[', depth);
+            memset(deep + depth, ']', depth);
+            out = NULL;
+            f = open_memstream(&out, &outlen);
+            CHECK_EQ_INT(pt_status_print(deep, 2 * depth, f, &log), -EINVAL);
+            fclose(f);
+            CHECK(log.n && strstr(log.msgs[0].text, "nested deeper than 64") != NULL);
+            free(out);
+            free(deep);
+        }
+        /* A NUL inside the text is refused too (len is honoured, not strlen). */
+        out = NULL;
+        f = open_memstream(&out, &outlen);
+        CHECK_EQ_INT(pt_status_print("{\"format\":\"pcitopod-status/1\"}\0{", 33, f, &log), -EINVAL);
+        fclose(f);
+        free(out);
+        pt_errlog_free(&log);
+    }
 
     free(want);
     free(got);

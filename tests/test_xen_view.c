@@ -9,6 +9,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "pcitopo.h"
+#include "json_out.h"
 #include "tap.h"
 
 #define SB(seg, bus, slot, fn) PT_SBDF(seg, bus, PT_DEVFN_OF(slot, fn))
@@ -546,7 +549,134 @@ static const struct bad_case {
     { SEG0(EP ",'phantom_stride':16}"), "segments[0].devices[0].phantom_stride", "16" },
     { SEG0("'0000:02:00.0'"), "segments[0].devices[0]", "object" },
     { SEG0(EP ",'owner':0}"), "segments[0].devices[0].owner", "more than once" },
+    /* Hostile input (issue 11). */
+    { SEGB("{'bus':3,'bridge':'1:5:0.0'}"), "segments[0].bus2bridge[0].bridge", "segment 0000" },
+    { SEGB("{'bus':3,'bridge':'0:5:0.0'}"), "segments[0].bus2bridge[0].bridge", "bb:dd.f" },
+    { SEG0("{'sbdf':'0000:00:1c.0','type':'pcie-port','sec_bus':0,'sub_bus':255,'owner':0}"),
+      "segments[0].devices[0].sec_bus", "own bus 00" },
+    { SEG0("{'sbdf':'0000:05:00.0','type':'pcie2pci-bridge','sec_bus':3,'sub_bus':9,'owner':0}"),
+      "segments[0].devices[0].sec_bus", "impossible" },
+    { SEG0("{'sbdf':'0000:02:00.0\\u0000junk','type':'pcie-endpoint','owner':0}"),
+      "(document)", "\\u0000" },
 };
+
+/* '[' x depth, then ']' x depth, in a malloc'ed string of *len bytes. */
+static char *nested(size_t depth, size_t *len)
+{
+    char *s = malloc(2 * depth + 1);
+
+    if ( !s )
+        return NULL;
+    memset(s, '[', depth);
+    memset(s + depth, ']', depth);
+    s[2 * depth] = '\0';
+    *len = 2 * depth;
+    return s;
+}
+
+/* Writes text to dir/name; returns the path (static). */
+static const char *put(const char *dir, const char *name, const char *text, size_t len)
+{
+    static char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    if ( f )
+    {
+        fwrite(text, 1, len, f);
+        fclose(f);
+    }
+    return path;
+}
+
+/*
+ * Input that used to crash or exhaust pcitopod: nesting that overflowed the
+ * stack in yajl_tree_free(), a device or FIFO read until memory ran out, a
+ * file past the size cap.  Each is refused with the file and the cause named.
+ */
+static void test_hostile(void)
+{
+    char dir[] = "/tmp/test_xen_view.XXXXXX", err[128];
+    struct pt_errlog log = { 0 };
+    struct pt_xview v;
+    const char *path;
+    size_t len;
+    char *deep = nested(1000000, &len), *s;
+    yajl_val root;
+    int fd;
+
+    CHECK(deep != NULL && mkdtemp(dir) != NULL);
+    if ( !deep )
+        return;
+    CHECK_EQ_INT(pt_xview_parse(deep, len, &v, &log), -EINVAL);
+    CHECK(log_has(&log, "(document)", "nested deeper than 64", NULL));
+    pt_errlog_free(&log);
+    path = put(dir, "deep.json", deep, len);
+    CHECK_EQ_INT(pt_xview_load(path, &v, &log), -EINVAL);
+    CHECK(log_has(&log, path, "nested deeper than 64", NULL));
+    pt_errlog_free(&log);
+    free(deep);
+
+    /* 64 levels are JSON; 65 are not; brackets inside strings do not count. */
+    deep = nested(64, &len);
+    root = pt_json_parse_n(deep, len, err, sizeof(err));
+    CHECK(root != NULL);
+    yajl_tree_free(root);
+    free(deep);
+    deep = nested(65, &len);
+    CHECK(pt_json_parse_n(deep, len, err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "nested deeper") != NULL);
+    free(deep);
+    s = "[\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"{{{{\"]";
+    root = pt_json_parse_n(s, strlen(s), err, sizeof(err));
+    CHECK(root != NULL);
+    yajl_tree_free(root);
+    /* A quote inside a comment (yajl allows them) does not hide what follows. */
+    s = "/* \" */ [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[";
+    CHECK(pt_json_parse_n(s, strlen(s), err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "nested deeper") != NULL);
+    s = "// \"\n[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[";
+    CHECK(pt_json_parse_n(s, strlen(s), err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "nested deeper") != NULL);
+    s = "/* [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ */ [1] // [[[[\n";
+    root = pt_json_parse_n(s, strlen(s), err, sizeof(err));
+    CHECK(root != NULL);
+    yajl_tree_free(root);
+    s = "[\"a\\u0000b\"]";
+    CHECK(pt_json_parse_n(s, strlen(s), err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "\\u0000") != NULL);
+    s = "[\"a\\\\u0000b\"]";           /* an escaped backslash, then text */
+    root = pt_json_parse_n(s, strlen(s), err, sizeof(err));
+    CHECK(root != NULL);
+    yajl_tree_free(root);
+
+    /* Not regular files: refused at once, not read until memory runs out. */
+    CHECK_EQ_INT(pt_xview_load("/dev/zero", &v, &log), -PT_ENOTREG);
+    CHECK(log_has(&log, "/dev/zero", "not a regular file", NULL));
+    CHECK_EQ_INT(pt_xview_load(dir, &v, &log), -PT_ENOTREG);
+    pt_errlog_free(&log);
+    snprintf(err, sizeof(err), "%s/fifo", dir);
+    CHECK(mkfifo(err, 0600) == 0);
+    CHECK_EQ_INT(pt_xview_load(err, &v, &log), -PT_ENOTREG);   /* and it does not block */
+    unlink(err);
+    pt_errlog_free(&log);
+
+    /* Past the cap: refused by its size, before a byte is read. */
+    path = put(dir, "big.json", "{", 1);
+    fd = open(path, O_WRONLY);
+    CHECK(fd >= 0 && ftruncate(fd, PT_DOC_MAX + 1) == 0);
+    if ( fd >= 0 )
+        close(fd);
+    CHECK_EQ_INT(pt_xview_load(path, &v, &log), -EFBIG);
+    CHECK(log_has(&log, path, "larger than 16 MiB", NULL));
+    unlink(path);
+    pt_errlog_free(&log);
+    CHECK(pt_json_parse_n("[]", (size_t)PT_DOC_MAX + 1, err, sizeof(err)) == NULL);
+
+    unlink(put(dir, "deep.json", "", 0));
+    rmdir(dir);
+}
 
 static void test_bad_docs(void)
 {
@@ -929,6 +1059,7 @@ int main(void)
     test_bad_docs();
     test_malformed();
     test_big_doc();
+    test_hostile();
     test_report_json();
     test_plan_json();
     return tap_done();

@@ -849,12 +849,12 @@ int pt_idstore_load(const char *file, struct pt_idstore *s, struct pt_errlog *lo
     int rc;
 
     memset(s, 0, sizeof(*s));
-    rc = pt_read_file(file, &buf, &len);
+    rc = pt_read_doc(file, &buf, &len);
     if ( rc == -ENOENT )
         return 0;
     if ( rc )
     {
-        pt_log(log, PT_SEV_ERROR, "BDF identity store %s: cannot read it: %s", file, strerror(-rc));
+        pt_log(log, PT_SEV_ERROR, "BDF identity store %s: cannot read it: %s", file, pt_read_file_strerror(rc));
         return rc;
     }
     rc = pt_idstore_parse(buf, len, s, log);

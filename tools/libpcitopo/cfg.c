@@ -237,7 +237,8 @@ int pt_cfg_parse(const uint8_t *cfg, size_t len, uint8_t devfn,
         return -EINVAL;
     /* 64 bytes (no CAP_SYS_ADMIN): the list, if any, cannot be trusted to be complete. */
     out->caps_known = r == 1 && len >= PT_CFG_FULL_LEN;
-    if ( out->caps_known && len > PT_CFG_FULL_LEN )
+    /* 257-259 bytes hold no whole extended capability header: as if 256. */
+    if ( out->caps_known && len >= EXT_CAP_START + 4 )
     {
         if ( walk_ext_caps(cfg, len, out, why) < 0 )
             return -EINVAL;

@@ -266,7 +266,7 @@ int pt_conf_load(const char *file, bool must_exist, struct pt_daemon_conf *c,
     }
     if ( rc )
     {
-        pt_log(log, PT_SEV_ERROR, "cannot read the configuration file %s: %s", file, strerror(-rc));
+        pt_log(log, PT_SEV_ERROR, "cannot read the configuration file %s: %s", file, pt_read_file_strerror(rc));
         return rc;
     }
     rc = pt_conf_parse(text, len, file, c, log);

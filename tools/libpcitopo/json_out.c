@@ -314,11 +314,82 @@ int pt_plan_to_json(const struct pt_plan *p, bool pretty, char **out, size_t *ou
     return pt_jw_finish(&w, out, outlen);
 }
 
+/*
+ * The checks yajl does not make, on the raw text: nesting deeper than
+ * PT_JSON_MAX_DEPTH (yajl_tree_free() recurses once per level) and a
+ * \u0000 escape (it would cut the decoded C string short).  Strings and
+ * their escapes are skipped, so brackets inside them do not count, and so
+ * are the comments yajl_tree_parse() allows (a quote in a comment must not
+ * make the scan take what follows for a string).
+ * Returns NULL when the text passes, else the reason.
+ */
+static const char *prescan(const char *json, size_t len)
+{
+    unsigned depth = 0;
+    bool in_str = false;
+
+    for ( size_t i = 0; i < len; i++ )
+    {
+        char c = json[i];
+
+        if ( in_str )
+        {
+            if ( c == '"' )
+                in_str = false;
+            else if ( c == '\\' && i + 1 < len )
+            {
+                i++;
+                if ( json[i] == 'u' && i + 4 < len && !memcmp(json + i + 1, "0000", 4) )
+                    return "a string contains \\u0000 (a NUL character)";
+            }
+            continue;
+        }
+        if ( c == '/' && i + 1 < len && (json[i + 1] == '*' || json[i + 1] == '/') )
+        {
+            const char *e = json[i + 1] == '*' ? memmem(json + i + 2, len - i - 2, "*/", 2)
+                                                : memchr(json + i + 2, '\n', len - i - 2);
+
+            /* An unterminated comment is yajl's error to report. */
+            if ( !e )
+                break;
+            i = (size_t)(e - json) + (json[i + 1] == '*' ? 1 : 0);
+            continue;
+        }
+        switch ( c )
+        {
+        case '"':
+            in_str = true;
+            break;
+        case '[':
+        case '{':
+            if ( ++depth > PT_JSON_MAX_DEPTH )
+                return "nested deeper than 64 levels";
+            break;
+        case ']':
+        case '}':
+            if ( depth )
+                depth--;
+            break;
+        case '\0':
+            return "contains a NUL byte, not JSON text";
+        }
+    }
+    return NULL;
+}
+
 yajl_val pt_json_parse_n(const char *json, size_t len, char *err, size_t errlen)
 {
-    char *text = malloc(len + 1);
+    const char *why = len > PT_DOC_MAX ? "larger than " PT_DOC_MAX_TEXT : prescan(json, len);
+    char *text;
     yajl_val root;
 
+    if ( why )
+    {
+        if ( err && errlen )
+            snprintf(err, errlen, "%s", why);
+        return NULL;
+    }
+    text = malloc(len + 1);
     if ( !text )
     {
         if ( err && errlen )

@@ -56,8 +56,11 @@ void pt_jw_null(struct pt_jw *w);
 void pt_jw_sbdf(struct pt_jw *w, pt_sbdf_t sbdf);
 
 /*
- * yajl_tree_parse() of len bytes that need not be NUL-terminated; NULL on
- * ENOMEM or bad JSON (the reason in err, when given).  Free with yajl_tree_free().
+ * The one way JSON input is parsed: yajl_tree_parse() of len bytes that
+ * need not be NUL-terminated, refused before yajl sees them when larger
+ * than PT_DOC_MAX, nested deeper than PT_JSON_MAX_DEPTH, holding a NUL byte
+ * or a \u0000 escape.  NULL on ENOMEM or bad JSON (the reason in err,
+ * when given).  Free with yajl_tree_free().
  */
 yajl_val pt_json_parse_n(const char *json, size_t len, char *err, size_t errlen);
 

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -560,9 +561,29 @@ void pt_sim_free(struct pt_sim *sim);
 /* JSON helpers shared by the documents                                */
 /* ------------------------------------------------------------------ */
 
-/* Reads a whole file into a NUL-terminated buffer. */
+/* The largest file (and JSON document) pcitopod reads: 16 MiB. */
+#define PT_DOC_MAX       (16 * 1024 * 1024)
+#define PT_DOC_MAX_TEXT  "16 MiB"
+/* The deepest nesting of arrays and objects a JSON document may have. */
+#define PT_JSON_MAX_DEPTH 64
+/* pt_read_file()'s error for a path that is not a regular file (a device, a FIFO, a directory). */
+#define PT_ENOTREG       EMEDIUMTYPE
+
+/*
+ * Reads a whole file of at most PT_DOC_MAX bytes into a NUL-terminated
+ * buffer (a device such as /dev/null may be read; /dev/zero ends at the
+ * cap); -PT_ENOTREG for a directory, -EFBIG past the cap, else -errno.
+ */
 int pt_read_file(const char *file, char **out, size_t *outlen);
-/* Writes a buffer to file atomically (file.tmpXXXXXX + fsync + rename). */
+/* pt_read_file() for a document (JSON): -PT_ENOTREG for anything but a regular file. */
+int pt_read_doc(const char *file, char **out, size_t *outlen);
+/* The words for an error of pt_read_file() ("not a regular file", "larger than 16 MiB, ...", strerror). */
+const char *pt_read_file_strerror(int r);
+/*
+ * Writes a buffer to file atomically (a temp file beside it, fsync, rename,
+ * fsync of the directory).  A symlink is followed and its target replaced;
+ * an existing file keeps its permissions, a new one gets 0644.
+ */
 int pt_write_file_atomic(const char *file, const char *buf, size_t len);
 
 #endif /* PCITOPO_H */

@@ -197,10 +197,13 @@ int pt_status_print(const char *json, size_t len, FILE *f, struct pt_errlog *log
     time_t t;
     struct tm tm;
 
-    (void)len;
-    doc = yajl_tree_parse(json, err, sizeof(err));
+    doc = pt_json_parse_n(json, len, err, sizeof(err));
     if ( !doc )
     {
+        char *nl = strchr(err, '\n');
+
+        if ( nl )
+            *nl = '\0';
         pt_log(log, PT_SEV_ERROR, "the status file is not JSON: %s", err);
         return -EINVAL;
     }

@@ -194,15 +194,47 @@ const char *pt_hv_name(enum pt_hv_model hv)
     return hv == PT_HV_STOCK ? "stock" : "patched";
 }
 
-int pt_read_file(const char *file, char **out, size_t *outlen)
+const char *pt_read_file_strerror(int r)
 {
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if ( r == -PT_ENOTREG )
+        return "not a regular file";
+    if ( r == -EFBIG )
+        return "larger than " PT_DOC_MAX_TEXT ", the limit for a file pcitopod reads";
+    return strerror(-r);
+}
+
+/* pt_read_file() and pt_read_doc(): the latter refuses all but a regular file. */
+static int read_capped(const char *file, bool regular_only, char **out, size_t *outlen)
+{
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; cleared below. */
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     char *buf = NULL;
     size_t len = 0, cap = 0;
+    struct stat st;
     int r = 0;
 
     if ( fd < 0 )
         return -errno;
+    if ( fstat(fd, &st) < 0 )
+    {
+        r = -errno;
+        goto out;
+    }
+    if ( S_ISDIR(st.st_mode) || (regular_only && !S_ISREG(st.st_mode)) )
+    {
+        r = -PT_ENOTREG;
+        goto out;
+    }
+    if ( S_ISREG(st.st_mode) && st.st_size > PT_DOC_MAX )
+    {
+        r = -EFBIG;
+        goto out;
+    }
+    if ( fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 )
+    {
+        r = -errno;
+        goto out;
+    }
     for ( ;; )
     {
         ssize_t got;
@@ -210,8 +242,15 @@ int pt_read_file(const char *file, char **out, size_t *outlen)
         if ( cap - len < 4096 )
         {
             size_t ncap = cap ? cap * 2 : 65536;
-            char *nb = realloc(buf, ncap + 1);
+            char *nb;
 
+            /* The file may grow after fstat(): the cap holds for what is read. */
+            if ( len > PT_DOC_MAX )
+            {
+                r = -EFBIG;
+                goto out;
+            }
+            nb = realloc(buf, ncap + 1);
             if ( !nb )
             {
                 r = -ENOMEM;
@@ -232,6 +271,11 @@ int pt_read_file(const char *file, char **out, size_t *outlen)
             break;
         len += got;
     }
+    if ( len > PT_DOC_MAX )
+    {
+        r = -EFBIG;
+        goto out;
+    }
     buf[len] = '\0';
     *out = buf;
     buf = NULL;
@@ -243,19 +287,98 @@ int pt_read_file(const char *file, char **out, size_t *outlen)
     return r;
 }
 
-int pt_write_file_atomic(const char *file, const char *buf, size_t len)
+int pt_read_file(const char *file, char **out, size_t *outlen)
 {
-    char *tmp = NULL;
+    return read_capped(file, false, out, outlen);
+}
+
+int pt_read_doc(const char *file, char **out, size_t *outlen)
+{
+    return read_capped(file, true, out, outlen);
+}
+
+/*
+ * The file a save replaces: file itself, or what its symlink chain leads
+ * to (the link stays a link).  *mode: the existing file's permissions,
+ * 0644 for a new one.  -errno for a dangling link.
+ */
+static int save_target(const char *file, char **real, mode_t *mode)
+{
+    struct stat st;
+
+    *mode = 0644;
+    if ( lstat(file, &st) < 0 )
+    {
+        if ( errno != ENOENT )
+            return -errno;
+        return (*real = strdup(file)) ? 0 : -ENOMEM;
+    }
+    if ( S_ISLNK(st.st_mode) )
+    {
+        if ( !(*real = realpath(file, NULL)) )
+            return -errno;
+        if ( stat(*real, &st) < 0 )
+        {
+            int r = -errno;
+
+            free(*real);
+            *real = NULL;
+            return r;
+        }
+    }
+    else if ( !(*real = strdup(file)) )
+        return -ENOMEM;
+    *mode = st.st_mode & 07777;
+    return 0;
+}
+
+/* fsync() of the directory holding file, so that a rename in it is durable. */
+static int sync_dir_of(const char *file)
+{
+    char *dir = strdup(file), *slash;
     int fd, r = 0;
 
-    if ( asprintf(&tmp, "%s.tmpXXXXXX", file) < 0 )
+    if ( !dir )
         return -ENOMEM;
+    slash = strrchr(dir, '/');
+    if ( !slash )
+        strcpy(dir, ".");
+    else if ( slash == dir )
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if ( fd < 0 )
+        r = -errno;
+    else
+    {
+        if ( fsync(fd) < 0 && errno != EINVAL )
+            r = -errno;
+        close(fd);
+    }
+    free(dir);
+    return r;
+}
+
+int pt_write_file_atomic(const char *file, const char *buf, size_t len)
+{
+    char *real = NULL, *tmp = NULL;
+    mode_t mode;
+    int fd, r;
+
+    r = save_target(file, &real, &mode);
+    if ( r )
+        return r;
+    if ( asprintf(&tmp, "%s.tmpXXXXXX", real) < 0 )
+    {
+        free(real);
+        return -ENOMEM;
+    }
     fd = mkstemp(tmp);
     if ( fd < 0 )
     {
         r = -errno;
-        free(tmp);
-        return r;
+        goto out;
     }
     while ( len > 0 )
     {
@@ -271,16 +394,20 @@ int pt_write_file_atomic(const char *file, const char *buf, size_t len)
         buf += w;
         len -= w;
     }
-    if ( !r && fchmod(fd, 0644) < 0 )
+    if ( !r && fchmod(fd, mode) < 0 )
         r = -errno;
     if ( !r && fsync(fd) < 0 )
         r = -errno;
     if ( close(fd) < 0 && !r )
         r = -errno;
-    if ( !r && rename(tmp, file) < 0 )
+    if ( !r && rename(tmp, real) < 0 )
         r = -errno;
     if ( r )
         unlink(tmp);
+    else
+        r = sync_dir_of(real);
+ out:
     free(tmp);
+    free(real);
     return r;
 }

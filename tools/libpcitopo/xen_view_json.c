@@ -247,8 +247,11 @@ static int parse_b2b(const struct vparse *p, yajl_val arr, const char *segwhere,
         r = field_str(p, e, w.s, "bridge", F_REQUIRED, &bridge);
         if ( r )
             return r;
-        if ( strlen(bridge) != PT_BDF_STRLEN - 1 || pt_sbdf_parse(bridge, s->seg, &b) )
-            return perr(p, w.s, "bridge", "\"%.40s\" is not a bridge bb:dd.f", bridge);
+        /* Exactly "bb:dd.f": a 7-character "s:b:d.f" would name another segment's bridge. */
+        if ( strlen(bridge) != PT_BDF_STRLEN - 1 || bridge[2] != ':' || bridge[5] != '.' ||
+             pt_sbdf_parse(bridge, s->seg, &b) || PT_SEG(b) != s->seg )
+            return perr(p, w.s, "bridge", "\"%.40s\" is not a bridge bb:dd.f of segment %04x",
+                        bridge, s->seg);
         if ( s->b2b[bus].map )
             return perr(p, w.s, "bus", "bus %lld is mapped twice", bus);
         s->b2b[bus].map = true;
@@ -304,6 +307,16 @@ static int parse_dev(const struct vparse *p, yajl_val o, const char *w, uint16_t
         return perr(p, w, d->sec_bus == PT_NO_RANGE ? "sec_bus" : "sub_bus",
                     "missing or null while %s is set: a recorded range has both ends",
                     d->sec_bus == PT_NO_RANGE ? "sub_bus" : "sec_bus");
+    /*
+     * No bridge forwards to its own bus: a range that holds it would make
+     * the bridge its own upstream bridge.  0-0 is a bridge the firmware left
+     * unprogrammed and stays accepted.
+     */
+    else if ( d->sec_bus != PT_NO_RANGE && !(d->sec_bus == 0 && d->sub_bus == 0) &&
+              d->sec_bus <= PT_BUS(d->sbdf) && PT_BUS(d->sbdf) <= d->sub_bus )
+        return perr(p, w, "sec_bus",
+                    "the range %02x-%02x holds the bridge's own bus %02x: impossible",
+                    d->sec_bus, d->sub_bus, PT_BUS(d->sbdf));
 
     /* null: pci_add_device()'s IOMMU step failed and left pdev->domain NULL. */
     d->owner = PT_OWNER_NONE;
@@ -549,10 +562,10 @@ int pt_xview_load(const char *file, struct pt_xview *out, struct pt_errlog *log)
     int r;
 
     memset(out, 0, sizeof(*out));
-    r = pt_read_file(file, &buf, &len);
+    r = pt_read_doc(file, &buf, &len);
     if ( r )
     {
-        pt_log(log, PT_SEV_ERROR, "%s: cannot read the xen view: %s", file, strerror(-r));
+        pt_log(log, PT_SEV_ERROR, "%s: cannot read the xen view: %s", file, pt_read_file_strerror(r));
         return r;
     }
     r = xview_parse(buf, len, file, out, log);

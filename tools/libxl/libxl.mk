@@ -19,7 +19,16 @@ noinst_LIBRARIES += libptxen.a
 libptxen_a_SOURCES = tools/libxl/pt_xen_sysctl.c tools/libxl/pt_xen_sysctl.h
 libptxen_a_CFLAGS = $(AM_CFLAGS) $(XEN_CFLAGS)
 libptxen_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/pcitopod
+
+# The reader against a fake transport (tests/fake_xc.c stands in for -lxenctrl).
+check_PROGRAMS += tests/test_sysctl_reader
+tests_test_sysctl_reader_SOURCES = tests/test_sysctl_reader.c tests/fake_xc.c tests/fake_xc.h
+tests_test_sysctl_reader_CFLAGS = $(TEST_CFLAGS) $(XEN_CFLAGS)
+tests_test_sysctl_reader_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/libxl -I$(top_srcdir)/tools/pcitopod
+tests_test_sysctl_reader_LDADD = libptxen.a $(TEST_LIBS)
+TESTS += tests/test_sysctl_reader
 endif
+EXTRA_DIST += tests/test_sysctl_reader.c tests/fake_xc.c tests/fake_xc.h
 
 EXTRA_DIST += tools/libxl/libxl_pci_topo.c tools/libxl/libxl_pci_topo.h \
 	tools/libxl/pt_xen_sysctl.c tools/libxl/pt_xen_sysctl.h \

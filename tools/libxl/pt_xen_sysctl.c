@@ -22,7 +22,6 @@
 
 #define TOPO_CHUNK   256        /* device records per sysctl call */
 #define READ_RETRIES 3          /* the registry changed while paging: read again */
-#define MAX_SEGS     64
 
 static enum pt_dev_type type_from_xen(uint8_t t)
 {
@@ -215,35 +214,53 @@ static int read_segment(xc_interface *xch, uint16_t seg, bool first_call, struct
     return rc;
 }
 
-/* Segment 0 and every segment dom0 has devices on. */
-static size_t segments_of(const struct pt_topo *dom0, uint16_t *segs, size_t max)
+/*
+ * Segment 0 and every segment dom0 has devices on, as many as there are
+ * (up to 65536), in a malloc'ed *segs; -ENOMEM.
+ */
+static int segments_of(const struct pt_topo *dom0, uint16_t **segs, size_t *nsegs)
 {
-    size_t n = 0, i, j;
+    uint8_t *seen = calloc(65536 / 8, 1);
+    uint16_t *out = malloc(sizeof(*out) * (1 + (dom0 ? dom0->n : 0)));
+    size_t n = 0, i;
 
-    segs[n++] = 0;
-    for ( i = 0; dom0 && i < dom0->n && n < max; i++ )
+    if ( !seen || !out )
     {
-        uint16_t s = PT_SEG(dom0->devs[i].sbdf);
-        bool seen = false;
-
-        for ( j = 0; j < n; j++ )
-            seen = seen || segs[j] == s;
-        if ( !seen )
-            segs[n++] = s;
+        free(seen);
+        free(out);
+        return -ENOMEM;
     }
-    return n;
+    out[n++] = 0;
+    seen[0] = 1;
+    for ( i = 0; dom0 && i < dom0->n; i++ )
+    {
+        uint16_t sg = PT_SEG(dom0->devs[i].sbdf);
+
+        if ( !(seen[sg / 8] & (1u << (sg % 8))) )
+        {
+            seen[sg / 8] |= 1u << (sg % 8);
+            out[n++] = sg;
+        }
+    }
+    free(seen);
+    *segs = out;
+    *nsegs = n;
+    return 0;
 }
 
 int pt_xen_read_view_sysctl(xc_interface *xch, const struct pt_topo *dom0,
                             struct pt_xview *out, struct pt_errlog *log)
 {
-    uint16_t segs[MAX_SEGS];
-    size_t nsegs = segments_of(dom0, segs, MAX_SEGS), i;
+    uint16_t *segs = NULL;
+    size_t nsegs = 0, i;
     struct pt_xview v;
     unsigned attempt;
-    int rc = -EAGAIN;
+    int rc = segments_of(dom0, &segs, &nsegs);
 
     memset(&v, 0, sizeof(v));
+    if ( rc )
+        return rc;
+    rc = -EAGAIN;
     for ( attempt = 0; attempt < READ_RETRIES && rc == -EAGAIN; attempt++ )
     {
         pt_xview_free(&v);
@@ -258,6 +275,7 @@ int pt_xen_read_view_sysctl(xc_interface *xch, const struct pt_topo *dom0,
         pt_log(log, PT_SEV_ERROR,
                "XEN_SYSCTL_pci_topology: Xen's PCI registry kept changing during %u reads; try again when it has settled",
                READ_RETRIES);
+    free(segs);
     if ( rc )
     {
         pt_xview_free(&v);

@@ -182,7 +182,9 @@ static int output_apply_json(const struct pt_pass *p, const struct pt_report *af
         printf("{\"op\":%zu,\"errno\":%d,\"message\":\"%s\"}", p->run.first_failed + 1, -err,
                strerror(-err));
     else if ( err )
-        printf("{\"op\":null,\"errno\":%d,\"message\":\"%s\"}", -err, strerror(-err));
+        /* Not an operation's failure: no op number beyond the plan. */
+        printf("{\"op\":null,\"stage\":\"%s\",\"errno\":%d,\"message\":\"%s\"}",
+               p->unsaved ? "save" : p->stranded ? "restore" : "read-back", -err, strerror(-err));
     else
         printf("null");
     printf(",\"after\":%s}\n", rj ? rj : "null");
@@ -258,6 +260,7 @@ int pt_cmd_apply(const struct pt_options *o)
     };
     struct pt_pass p;
     const struct pt_report *now;
+    bool unsaved;
     int status;
 
     if ( parse_lock_timeout(o->lock_timeout, &po.lock_timeout_ms) ||
@@ -266,6 +269,14 @@ int pt_cmd_apply(const struct pt_options *o)
     pt_pass_run(&po, &p);
     flush_log(o, &p.log);
     now = pt_pass_report(&p);
+    /*
+     * The backend's commit failed (the simulator's state file could not be
+     * written): the registry that pt_pass_run() read back is the unsaved
+     * model, so it is not shown.
+     */
+    unsaved = p.unsaved;
+    if ( unsaved )
+        now = NULL;
     if ( !p.have_plan )
         status = PT_EXIT_ERROR;
     else if ( o->dry_run )
@@ -280,6 +291,9 @@ int pt_cmd_apply(const struct pt_options *o)
             status = 0;
             if ( p.held_back )
                 printf("not applied: %s\n", p.held_back);
+            else if ( unsaved )
+                printf("not applied: %zu of %zu operation%s went through, but saving the result failed (see the errors); nothing was saved\n",
+                       p.done, p.plan.n, p.plan.n == 1 ? "" : "s");
             else
             {
                 printf("applied %zu of %zu operation%s", p.done, p.plan.n, p.plan.n == 1 ? "" : "s");
@@ -299,7 +313,7 @@ int pt_cmd_apply(const struct pt_options *o)
             }
         }
         if ( !status )
-            status = now ? report_status(p.result == PT_RESULT_ERROR, now) : PT_EXIT_ERROR;
+            status = now && !p.err ? report_status(p.result == PT_RESULT_ERROR, now) : PT_EXIT_ERROR;
     }
     pt_pass_free(&p);
     return status;
@@ -397,12 +411,12 @@ int pt_cmd_status(const struct pt_options *o)
     struct pt_errlog log = { 0 };
     char *buf = NULL;
     size_t len = 0;
-    int rc = pt_read_file(file, &buf, &len);
+    int rc = pt_read_doc(file, &buf, &len);
 
     if ( rc )
     {
-        fprintf(stderr, "pcitopod status: cannot read %s: %s (has the daemon run? 'systemctl status pcitopod')\n",
-                file, strerror(-rc));
+        fprintf(stderr, "pcitopod status: cannot read %s: %s%s\n", file, pt_read_file_strerror(rc),
+                rc == -ENOENT ? " (has the daemon run? 'systemctl status pcitopod')" : "");
         return PT_EXIT_ERROR;
     }
     if ( o->json )

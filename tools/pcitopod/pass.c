@@ -210,7 +210,10 @@ int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
     {
         rc = b->ops->commit(b, &p->log);
         if ( rc )
+        {
+            p->unsaved = true;
             set_error(p, rc);
+        }
     }
     /* Never report success we did not observe: read Xen again. */
     rc = b->ops->read_view(b, &topo, &now, &p->log);

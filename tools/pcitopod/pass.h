@@ -51,6 +51,7 @@ struct pt_pass {
     struct pt_run run;          /* what became of each operation of the plan */
     size_t restored;            /* devices re-added after a failure left them out */
     size_t stranded;            /* devices Xen had before, dom0 has, Xen lacks after: the invariant broken */
+    bool unsaved;               /* the backend's commit failed (the simulator's state file): the after view is a model nobody saved */
     bool lock_busy;             /* the lock was held by someone else for the whole wait */
     int err;                    /* the first error, negative errno; 0 if none */
     char *error;                /* that error for people (the first PT_SEV_ERROR message) */
