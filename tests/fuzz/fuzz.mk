@@ -12,7 +12,7 @@
 
 FUZZ_SECONDS = 20
 FUZZ_RUNS =
-FUZZ_HARNESSES = cfg sysfs_attr xen_view sysctl uevent conf status idstore
+FUZZ_HARNESSES = cfg sysfs_attr xen_view sysctl uevent conf status idstore dmar
 FUZZ_TARGETS = $(FUZZ_HARNESSES)
 FUZZ_BUILD = fuzz-build
 FUZZ_FLAGS = -std=gnu11 -g -O1 -fno-omit-frame-pointer \
@@ -21,12 +21,12 @@ FUZZ_CPPFLAGS = -I$(top_builddir) -I$(top_srcdir)/tools/libpcitopo -I$(top_srcdi
 	-I$(top_srcdir)/tools/libxl -I$(top_srcdir)/tools/pcitopod \
 	-DSYSCONFDIR='"$(sysconfdir)"' -DRUNSTATEDIR='"/run"' $(YAJL_CFLAGS) $(XEN_CFLAGS)
 FUZZ_CORE = util cfg topo sysfs_scan hw xen_view xen_view_json json_out diff report plan \
-	sim affects lock_shared sched conf uevent status
+	sim affects lock_shared sched conf uevent status dmar iommu_scope run view_guard
 
 EXTRA_DIST += tests/fuzz/fuzz.mk tests/fuzz/run-fuzz tests/fuzz/README.md \
 	tests/fuzz/fuzz_cfg.c tests/fuzz/fuzz_sysfs_attr.c tests/fuzz/fuzz_xen_view.c \
 	tests/fuzz/fuzz_sysctl.c tests/fuzz/fuzz_uevent.c tests/fuzz/fuzz_conf.c \
-	tests/fuzz/fuzz_status.c tests/fuzz/fuzz_idstore.c tests/fuzz/corpus
+	tests/fuzz/fuzz_status.c tests/fuzz/fuzz_idstore.c tests/fuzz/fuzz_dmar.c tests/fuzz/corpus
 
 # The sysctl reader links the fake transport instead of libxenctrl; the
 # scanner's attribute parsing is reached by including sysfs_scan.c.  One
