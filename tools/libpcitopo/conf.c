@@ -76,22 +76,6 @@ const char *pt_severity_name(enum pt_severity s)
     return (unsigned)s <= PT_SEV_ERROR ? severity_names[s] : "unknown";
 }
 
-/* Parses a decimal in [min, max]; false when it is not one. */
-static bool parse_uint(const char *v, unsigned min, unsigned max, unsigned *out)
-{
-    unsigned long x;
-    char *end;
-
-    if ( !isdigit((unsigned char)v[0]) )
-        return false;
-    errno = 0;
-    x = strtoul(v, &end, 10);
-    if ( errno || *end || x < min || x > max )
-        return false;
-    *out = (unsigned)x;
-    return true;
-}
-
 static bool parse_bool(const char *v, bool *out)
 {
     static const char *const yes[] = { "yes", "true", "on", "1" };
@@ -123,7 +107,7 @@ static bool set_key(const struct key *k, const char *v, struct pt_daemon_conf *c
     {
     case K_UINT:
         snprintf(expect, expectlen, "a whole number from %u to %u", k->min, k->max);
-        return parse_uint(v, k->min, k->max, (unsigned *)field);
+        return pt_parse_uint(v, k->min, k->max, (unsigned *)field);
     case K_BOOL:
         snprintf(expect, expectlen, "yes or no");
         return parse_bool(v, (bool *)field);

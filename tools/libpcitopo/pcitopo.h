@@ -44,6 +44,8 @@ char *pt_sbdf_fmt(pt_sbdf_t sbdf, char *buf);
 char *pt_bdf_fmt(pt_sbdf_t sbdf, char *buf);
 /* Parses "ssss:bb:dd.f" (or "bb:dd.f" with segment default_seg); -EINVAL if malformed. */
 int pt_sbdf_parse(const char *s, uint16_t default_seg, pt_sbdf_t *out);
+/* Parses a plain decimal (digits only) in [min, max] into *out; false when it is not one. */
+bool pt_parse_uint(const char *v, unsigned min, unsigned max, unsigned *out);
 
 /* ------------------------------------------------------------------ */
 /* Messages                                                            */

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -410,4 +411,19 @@ int pt_write_file_atomic(const char *file, const char *buf, size_t len)
     free(tmp);
     free(real);
     return r;
+}
+
+bool pt_parse_uint(const char *v, unsigned min, unsigned max, unsigned *out)
+{
+    unsigned long x;
+    char *end;
+
+    if ( !v || !isdigit((unsigned char)v[0]) )
+        return false;
+    errno = 0;
+    x = strtoul(v, &end, 10);
+    if ( errno || *end || x < min || x > max )
+        return false;
+    *out = (unsigned)x;
+    return true;
 }

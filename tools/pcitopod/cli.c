@@ -196,15 +196,12 @@ static int output_apply_json(const struct pt_pass *p, const struct pt_report *af
 /* --lock-timeout SECS: whole seconds, 0..86400, into milliseconds. */
 static int parse_lock_timeout(const char *val, int *ms)
 {
-    char *end;
-    unsigned long x;
+    unsigned x;
 
     *ms = 30 * 1000;
     if ( !val )
         return 0;
-    errno = 0;
-    x = strtoul(val, &end, 10);
-    if ( errno || !*val || *end || val[0] == '-' || x > 86400 )
+    if ( !pt_parse_uint(val, 0, 86400, &x) )
     {
         fprintf(stderr, "pcitopod: --lock-timeout '%s': expected whole seconds from 0 to 86400\n", val);
         return -EINVAL;

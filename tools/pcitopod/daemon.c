@@ -266,21 +266,11 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 /* Parses a numeric option of the command line into *out; -EINVAL with a message. */
 static int opt_uint(const char *name, const char *val, unsigned min, unsigned max, unsigned *out)
 {
-    char *end;
-    unsigned long x;
-
-    if ( !val )
+    if ( !val || pt_parse_uint(val, min, max, out) )
         return 0;
-    errno = 0;
-    x = strtoul(val, &end, 10);
-    if ( errno || !*val || *end || val[0] == '-' || x < min || x > max )
-    {
-        fprintf(stderr, "pcitopod run: --%s '%s': expected a whole number from %u to %u\n",
-                name, val, min, max);
-        return -EINVAL;
-    }
-    *out = (unsigned)x;
-    return 0;
+    fprintf(stderr, "pcitopod run: --%s '%s': expected a whole number from %u to %u\n",
+            name, val, min, max);
+    return -EINVAL;
 }
 
 /* The configuration: defaults, then the file, then the command line. */

@@ -81,19 +81,10 @@ static const char common_help[] =
 /* --max-lost-percent's value: a whole number from 0 to 100; -EINVAL with a message. */
 static int parse_percent(const char *v, unsigned *out)
 {
-    unsigned long x;
-    char *end;
-
-    errno = 0;
-    x = strtoul(v, &end, 10);
-    if ( errno || !*v || *end || v[0] == '-' || v[0] == '+' || x > 100 )
-    {
-        fprintf(stderr, "pcitopod: --max-lost-percent '%s': expected a whole number from 0 to 100\n",
-                v);
-        return -EINVAL;
-    }
-    *out = (unsigned)x;
-    return 0;
+    if ( pt_parse_uint(v, 0, 100, out) )
+        return 0;
+    fprintf(stderr, "pcitopod: --max-lost-percent '%s': expected a whole number from 0 to 100\n", v);
+    return -EINVAL;
 }
 
 static void usage_all(FILE *f)
