@@ -22,6 +22,7 @@
 
 #include "pcitopo.h"
 #include "affects.h"
+#include "json_out.h"
 
 #define POLL_US 50000
 
@@ -50,7 +51,7 @@ int pt_daemon_status_read(const char *file, struct pt_daemon_status *st)
     r = pt_read_file(file, &buf, &len);
     if ( r )
         return r;
-    root = yajl_tree_parse(buf, err, sizeof(err));
+    root = pt_json_parse_n(buf, len, err, sizeof(err));
     free(buf);
     if ( !root || !YAJL_IS_OBJECT(root) )
     {

@@ -989,7 +989,10 @@ static int predict_residue(struct planner *p)
                 rc = add_unrep(p->plan, PT_SEG(fi->sbdf), fi->bus,
                                "stock Xen 4.17 cleans a bridge's bus2bridge range as programmed at removal, not as recorded; this entry needs the patched hypervisor (or a reboot)");
             else
-                pt_log(p->log, PT_SEV_ERROR, "planner: bus %04x:%02x would stay wrong after the plan: %s",
+                /* With something blocked, a residue is what the blocked devices
+                 * hold (reported with their reasons), not the planner's failure. */
+                pt_log(p->log, p->plan->nblocked ? PT_SEV_WARN : PT_SEV_ERROR,
+                       "planner: bus %04x:%02x would stay wrong after the plan: %s",
                        PT_SEG(fi->sbdf), (unsigned)fi->bus, fi->detail);
         }
     }
