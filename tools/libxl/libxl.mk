@@ -27,7 +27,12 @@ tests_test_sysctl_reader_CFLAGS = $(TEST_CFLAGS) $(XEN_CFLAGS)
 tests_test_sysctl_reader_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/libxl -I$(top_srcdir)/tools/pcitopod
 tests_test_sysctl_reader_LDADD = libptxen.a $(TEST_LIBS)
 TESTS += tests/test_sysctl_reader
+
+# The core objects the libxl patch links into libxenlight define every pt_
+# symbol they use (a shared library would link anyway, and xl fail at run time).
+TESTS += tests/libxl_objs.test
 endif
+EXTRA_DIST += tests/libxl_objs.test scripts/xen-src-build patches/xen-4.17
 EXTRA_DIST += tests/test_sysctl_reader.c tests/fake_xc.c tests/fake_xc.h
 
 EXTRA_DIST += tools/libxl/libxl_pci_topo.c tools/libxl/libxl_pci_topo.h \
