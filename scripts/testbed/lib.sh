@@ -90,8 +90,13 @@ tb_unlock()
 # prints nothing when there is neither (Debian's source package is used).
 tb_xen_tarball()
 {
-    local t=${XEN_SRC_TARBALL:-$TOP_SRCDIR/../shared/xen/xen-RELEASE-4.17.7.tar.xz}
-    [ ! -f "$t" ] || echo "$t"
+    local t=$TOP_SRCDIR/../shared/xen/xen-RELEASE-4.17.7.tar.xz
+
+    if [ -n "${XEN_SRC_TARBALL:-}" ]; then
+        echo "$XEN_SRC_TARBALL"     # given: xen-src-build says if it is missing
+    elif [ -f "$t" ]; then
+        echo "$t"
+    fi
 }
 
 # tb_xen_src_build stock|patched: build (or find in the cache) that flavour;
