@@ -201,7 +201,7 @@ const char *pt_result_name(enum pt_pass_result_kind r);
 int pt_status_to_json(const struct pt_status *st, bool pretty, char **out, size_t *outlen);
 /* Writes the document to file atomically (pt_write_file_atomic). */
 int pt_status_write(const char *file, const struct pt_status *st);
-/* Prints a status document for people; -EINVAL with a message in log when it is not one. */
+/* Prints a status document for people (f NULL: only validates); -EINVAL with a message in log when it is not one. */
 int pt_status_print(const char *json, size_t len, FILE *f, struct pt_errlog *log);
 
 #endif /* PCITOPO_DAEMON_H */

@@ -69,7 +69,11 @@ static int print_json(int rc, char *buf)
     return 0;
 }
 
-/* check's exit status for a report; error: the views were not fully read. */
+/*
+ * apply's exit status for the report read back; error: the views were not
+ * fully read.  Blocked findings are what apply must leave alone: they do
+ * not make an apply fail.
+ */
 static int report_status(bool error, const struct pt_report *r)
 {
     if ( error )
@@ -77,6 +81,21 @@ static int report_status(bool error, const struct pt_report *r)
     if ( pt_report_inconsistent(r) )
         return PT_EXIT_INCONSISTENT;
     return r->nunverified ? PT_EXIT_UNVERIFIED : PT_EXIT_CONSISTENT;
+}
+
+/*
+ * check's exit status: as apply's, except that a blocked finding (a stale
+ * BDF a guest owns, a quarantined device, an MSI user...) is a difference
+ * all the same, so monitoring never reads it as OK: PT_EXIT_BLOCKED when
+ * nothing else is wrong.
+ */
+static int check_status(bool error, const struct pt_report *r)
+{
+    int st = report_status(error, r);
+
+    if ( (st == PT_EXIT_CONSISTENT || st == PT_EXIT_UNVERIFIED) && r->n )
+        return PT_EXIT_BLOCKED;
+    return st;
 }
 
 static int output_report(const struct pt_options *o, const struct pt_report *r)
@@ -122,18 +141,24 @@ int pt_cmd_check(const struct pt_options *o)
         return PT_EXIT_ERROR;
     }
     status = output_report(o, &r) ? PT_EXIT_ERROR
-             : report_status(s.scan_incomplete || s.implausible, &r);
+             : check_status(s.scan_incomplete || s.implausible, &r);
     pt_report_free(&r);
     session_close(o, &s);
     return status;
 }
 
-/* plan's exit status; error: dom0's topology was not fully read. */
+/*
+ * plan's exit status: 1 when there are operations to issue, 4 when there
+ * are none but Xen still differs where pcitopod leaves it alone; error:
+ * dom0's topology was not fully read.
+ */
 static int plan_status(bool error, const struct pt_plan *p)
 {
     if ( error )
         return PT_EXIT_ERROR;
-    return p->n || p->nblocked || p->nunrep ? PT_EXIT_INCONSISTENT : PT_EXIT_CONSISTENT;
+    if ( p->n )
+        return PT_EXIT_INCONSISTENT;
+    return p->nblocked || p->nunrep ? PT_EXIT_BLOCKED : PT_EXIT_CONSISTENT;
 }
 
 int pt_cmd_plan(const struct pt_options *o)
@@ -400,34 +425,4 @@ int pt_cmd_xen_view(const struct pt_options *o)
         print_view(&s.view);
     session_close(o, &s);
     return status;
-}
-
-int pt_cmd_status(const struct pt_options *o)
-{
-    const char *file = o->status_file ? o->status_file : RUNSTATEDIR "/pcitopod/status.json";
-    struct pt_errlog log = { 0 };
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = pt_read_doc(file, &buf, &len);
-
-    if ( rc )
-    {
-        fprintf(stderr, "pcitopod status: cannot read %s: %s%s\n", file, pt_read_file_strerror(rc),
-                rc == -ENOENT ? " (has the daemon run? 'systemctl status pcitopod')" : "");
-        return PT_EXIT_ERROR;
-    }
-    if ( o->json )
-    {
-        fputs(buf, stdout);
-        if ( len && buf[len - 1] != '\n' )
-            fputc('\n', stdout);
-    }
-    else if ( (rc = pt_status_print(buf, len, stdout, &log)) )
-    {
-        fprintf(stderr, "pcitopod status: %s: %s\n", file,
-                log.n ? log.msgs[0].text : strerror(-rc));
-    }
-    pt_errlog_free(&log);
-    free(buf);
-    return rc ? PT_EXIT_ERROR : 0;
 }

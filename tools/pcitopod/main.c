@@ -28,12 +28,14 @@ const struct pt_command pt_commands[] = {
     { "check", pt_cmd_check, "[--json] [--force] [--max-lost-percent N] [COMMON]",
       "Compare dom0's PCI topology (sysfs) with Xen's PCI registry and list every "
       "difference: missing, stale, mismatch, bus2bridge, cycle, blocked. Exit 0 when "
-      "consistent, 1 when not, 2 on error, 3 when nothing is wrong but a stock hypervisor "
-      "hides part of its view." },
+      "consistent, 1 when apply would repair differences, 4 when only blocked ones remain "
+      "(a stale BDF a guest owns...), 2 on error, 3 when nothing is wrong but a stock "
+      "hypervisor hides part of its view." },
     { "plan", pt_cmd_plan, "[--json] [--requarantine] [--force] [--max-lost-percent N] [COMMON]",
       "Print the ordered PHYSDEVOP_pci_device_remove/add operations that would make Xen "
       "match dom0, the devices left alone (blocked) and what cannot be repaired. Changes "
-      "nothing. Exit 0 when there is nothing to do, 1 otherwise, 2 on error." },
+      "nothing. Exit 0 when there is nothing to do, 1 when there are operations, 4 when "
+      "there are none but blocked or unrepairable entries remain, 2 on error." },
     { "apply", pt_cmd_apply,
       "[--json] [--dry-run] [--requarantine] [--force] [--max-lost-percent N] "
       "[--lock-timeout SECS] [--sim-fail-op K:ERRNO] [COMMON]",
@@ -52,9 +54,11 @@ const struct pt_command pt_commands[] = {
       "range, owner and flags, and each segment's bus2bridge table "
       "(--json: a pcitopod-xen-view/1 document)." },
     { "status", pt_cmd_status, "[--json] [--status-file FILE]",
-      "Show the daemon's last pass (" RUNSTATEDIR "/pcitopod/status.json): when, why, the "
-      "result, operations applied, blocked devices and findings; --json prints the "
-      "pcitopod-status/1 document itself." },
+      "Say whether the daemon is running, then show its last pass (" RUNSTATEDIR
+      "/pcitopod/status.json): when, why, the result, operations applied, blocked devices "
+      "and findings; --json prints the pcitopod-status/1 document itself. Exit 0 running "
+      "and consistent, 1 running and inconsistent, 2 its last pass failed (or error), "
+      "3 not running (stale status), 4 never ran, 5 running, no pass finished yet." },
     { NULL, NULL, NULL, NULL },
 };
 

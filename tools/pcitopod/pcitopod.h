@@ -14,6 +14,16 @@
 #define PT_EXIT_INCONSISTENT 1
 #define PT_EXIT_ERROR        2
 #define PT_EXIT_UNVERIFIED   3  /* nothing wrong seen, but stock Xen hides part of its view */
+/* check, plan: Xen differs only where pcitopod leaves it alone (blocked, cannot repair) */
+#define PT_EXIT_BLOCKED      4
+
+/* `pcitopod status` (like `systemctl is-active`: 0 only when all is well). */
+#define PT_STATUS_OK           0  /* running; its last pass left Xen consistent */
+#define PT_STATUS_INCONSISTENT 1  /* running; its last pass left differences */
+#define PT_STATUS_FAILED       2  /* running; its last pass failed (also: status itself failed) */
+#define PT_STATUS_STALE        3  /* not running: the status file's daemon is gone */
+#define PT_STATUS_NEVER_RAN    4  /* not running, no status file: not run since boot */
+#define PT_STATUS_STARTING     5  /* running, no pass finished yet */
 
 struct pt_options {
     const char *sysfs_root;     /* --sysfs-root, default "/sys" */
@@ -51,6 +61,7 @@ int pt_cmd_check(const struct pt_options *o);
 int pt_cmd_plan(const struct pt_options *o);
 int pt_cmd_apply(const struct pt_options *o);
 int pt_cmd_xen_view(const struct pt_options *o);
+/* `pcitopod status` (status_cmd.c). */
 int pt_cmd_status(const struct pt_options *o);
 /* `pcitopod run`: the daemon (daemon.c; pass.c has a stub when built without libsystemd). */
 int pt_cmd_run(const struct pt_options *o);
