@@ -330,6 +330,27 @@ int pt_cmd_run(const struct pt_options *o)
         .override_hint = "raise max_lost_percent in pcitopod.conf (the daemon never forces); "
                          "the pass is retried",
     };
+    /*
+     * No hypervisor to keep consistent (a domU, no privcmd, not root): a
+     * retry cannot change that, so say so once and stop, instead of failing
+     * every pass forever.
+     */
+    if ( !o->xen_sim )
+    {
+        struct pt_backend *b = NULL;
+
+        rc = pt_backend_xen_open(&b, &log);
+        pt_backend_close(b);
+        if ( rc )
+        {
+            for ( size_t i = 0; i < log.n; i++ )
+                if ( log.msgs[i].sev == PT_SEV_ERROR )
+                    pt_jlog(LOG_ERR, NULL, NULL, NULL, NULL, "cannot start: %s", log.msgs[i].text);
+            pt_errlog_free(&log);
+            return PT_EXIT_ERROR;
+        }
+        pt_errlog_free(&log);
+    }
     if ( !o->status_file && mkdir(RUNSTATEDIR "/pcitopod", 0755) < 0 && errno != EEXIST )
         pt_jlog(LOG_WARNING, NULL, NULL, NULL, NULL, "cannot create %s: %s (the status file will fail)",
                 RUNSTATEDIR "/pcitopod", strerror(errno));

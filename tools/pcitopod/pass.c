@@ -36,6 +36,11 @@ int pt_views_read(const char *sysfs_root, const char *xen_sim, struct pt_topo *t
     int rc;
 
     *incomplete = false;
+    /* The hypervisor first: without it (not root, a domU) that is the one message. */
+    rc = xen_sim ? pt_backend_sim_open(xen_sim, sysfs_root, b, log)
+                 : pt_backend_xen_open(b, log);
+    if ( rc )
+        return rc;
     rc = pt_scan_sysfs(sysfs_root, topo, log);
     if ( rc )
     {
@@ -44,10 +49,6 @@ int pt_views_read(const char *sysfs_root, const char *xen_sim, struct pt_topo *t
         return rc;
     }
     *incomplete = log->nerrors > 0 || topo->nunreadable > 0 || topo->nrefused > 0;
-    rc = xen_sim ? pt_backend_sim_open(xen_sim, sysfs_root, b, log)
-                 : pt_backend_xen_open(b, log);
-    if ( rc )
-        return rc;
     rc = (*b)->ops->read_view(*b, topo, view, log);
     if ( rc )
         pt_log(log, PT_SEV_ERROR, "cannot read Xen's PCI registry (%s): %s",
@@ -133,6 +134,12 @@ int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
     const struct pt_report *final;
 
     memset(p, 0, sizeof(*p));
+    /* No hypervisor to guard: say so, and leave no lock file behind. */
+    if ( !o->xen_sim && (rc = pt_backend_xen_probe(&p->log)) )
+    {
+        set_error(p, rc);
+        goto out;
+    }
     if ( o->lock )
     {
         lock = pt_lock_exclusive(o->lock_file, o->lock_timeout_ms, &p->lock_busy, &p->log);

@@ -47,11 +47,22 @@ struct pt_options {
     const char *sim_fail_op;    /* --sim-fail-op K:ERRNO (testing, with --xen-sim) */
 };
 
+/* The options a command takes (struct pt_command's opts); -h is always taken. */
+enum {
+    PT_OPT_SYSFS = 1u << 0, PT_OPT_SIM = 1u << 1, PT_OPT_JSON = 1u << 2,
+    PT_OPT_DRY = 1u << 3, PT_OPT_REQ = 1u << 4, PT_OPT_CONFIG = 1u << 5,
+    PT_OPT_STATUS_FILE = 1u << 6, PT_OPT_SETTLE = 1u << 7, PT_OPT_MAX_DELAY = 1u << 8,
+    PT_OPT_RESYNC = 1u << 9, PT_OPT_LOCK_FILE = 1u << 10, PT_OPT_LOCK_TIMEOUT = 1u << 11,
+    PT_OPT_SIM_FAIL = 1u << 12, PT_OPT_FORCE = 1u << 13, PT_OPT_MAX_LOST = 1u << 14,
+    PT_OPT_QUIET = 1u << 15, PT_OPT_VERBOSE = 1u << 16,
+};
+
 struct pt_command {
     const char *name;
     int (*run)(const struct pt_options *o);
-    const char *usage;          /* after "pcitopod NAME" */
-    const char *help;           /* one paragraph */
+    unsigned opts;              /* PT_OPT_*: every option it takes (others are refused) */
+    const char *summary;        /* one line for `pcitopod help` */
+    const char *help;           /* paragraphs ('\n' between them), the exit statuses last */
 };
 
 extern const struct pt_command pt_commands[];
