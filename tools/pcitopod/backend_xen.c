@@ -226,6 +226,7 @@ static int read_qdump(struct xen_priv *p, struct qdump *q, struct pt_errlog *log
                errno_text(-rc, eb, sizeof(eb)));
         return rc;
     }
+    pt_log(log, PT_SEV_DEBUG, "stock Xen: debug key 'Q' sent: every PCI device dumped on Xen's console");
     /* The dump runs synchronously inside that hypercall: it is in the ring now. */
     if ( !rc )
         rc = conring_read_from(p->xch, &idx, &text, &len, &lost);
