@@ -1237,9 +1237,7 @@ void pt_plan_print(const struct pt_plan *p, FILE *f)
     char sb[PT_SBDF_STRLEN], pf[PT_SBDF_STRLEN];
 
     if ( !p->n && (p->nblocked || p->nunrep) )
-        fprintf(f, "no operation: Xen still differs from dom0 where pcitopod leaves it alone "
-                   "(%zu blocked, %zu bus%s it cannot repair):\n", p->nblocked, p->nunrep,
-                p->nunrep == 1 ? "" : "es");
+        fprintf(f, "no operation; Xen still differs where pcitopod leaves it alone:\n");
     else if ( !p->n )
         fprintf(f, "nothing to do\n");
     else

@@ -64,7 +64,7 @@ static const struct opt_desc opt_descs[] = {
       "refuse to remove anything when dom0's scan lacks more than N% of the devices Xen has "
       "for dom0 (default " XSTR(PT_MAX_LOST_PCT_DEFAULT) ")" },
     { PT_OPT_QUIET, "quiet", 'q', NULL, "print nothing but errors: the exit status says it" },
-    { PT_OPT_VERBOSE, "verbose", 'v', NULL, "more detail on stderr (-vv: debugging)" },
+    { PT_OPT_VERBOSE, "verbose", 'v', NULL, "more detail: what was read from where (-vv: debugging)" },
     { 0, "help", 'h', NULL, "this help" },
     { 0, NULL, 0, NULL, NULL },
 };
