@@ -41,6 +41,7 @@ static void test_defaults(void)
     CHECK_EQ_INT(c.stock_mode, PT_STOCK_REPAIR);
     CHECK_EQ_INT(c.log_level, PT_SEV_INFO);
     CHECK_EQ_INT(c.max_lost_percent, PT_MAX_LOST_PCT_DEFAULT);
+    CHECK_EQ_INT(c.stock_dump_min_interval_s, 60);
     pt_conf_sched(&c, &sc);
     CHECK_EQ_INT(sc.settle_usec, 500000);
     CHECK_EQ_INT(sc.max_delay_usec, 5000000);
@@ -114,6 +115,10 @@ static void test_good(void)
     CHECK_EQ_INT(parse("log_level = warning\nresync_minutes = 10080\n", &c, &log), 0);
     CHECK_EQ_INT(c.log_level, PT_SEV_WARN);
     CHECK_EQ_INT(c.resync_minutes, 10080);
+    CHECK_EQ_INT(parse("stock_dump_min_interval_s = 0\n", &c, &log), 0);
+    CHECK_EQ_INT(c.stock_dump_min_interval_s, 0);
+    CHECK_EQ_INT(parse("stock_dump_min_interval_s = 86400\n", &c, &log), 0);
+    CHECK_EQ_INT(c.stock_dump_min_interval_s, 86400);
     CHECK_EQ_INT(parse("max_lost_percent = 0\n", &c, &log), 0);
     CHECK_EQ_INT(c.max_lost_percent, 0);
     CHECK_EQ_INT(parse("max_lost_percent = 100\n", &c, &log), 0);
@@ -155,6 +160,7 @@ static void test_bad(void)
     bad("settle_ms = 6000\n", "max_delay_ms (5000) is shorter than settle_ms (6000)");
     bad("Settle_ms = 5\n", "unknown key 'Settle_ms'");
     bad("settle_ms = 1 2\n", "bad value '1 2'");
+    bad("stock_dump_min_interval_s = 86401\n", ":1: bad value '86401' for 'stock_dump_min_interval_s' (expected a whole number from 0 to 86400)");
     bad("max_lost_percent = 101\n", ":1: bad value '101' for 'max_lost_percent' (expected a whole number from 0 to 100)");
     bad("max_lost_percent = 25%\n", ":1: bad value '25%'");
 

@@ -38,6 +38,7 @@ EXTRA_DIST += $(TESTBED_DIST_FILES) tests/xen/lib.sh \
 	tests/xen/hotplug/scenario.conf tests/xen/hotplug/run tests/xen/hotplug/qmp \
 	tests/xen/sriov/scenario.conf tests/xen/sriov/run \
 	tests/xen/passthrough/scenario.conf tests/xen/passthrough/run \
+	tests/xen/stock-courtesy/scenario.conf tests/xen/stock-courtesy/run \
 	tests/xen/null-remove-panic/scenario.conf tests/xen/null-remove-panic/run \
 	tests/xen/msi-alias-panic/scenario.conf tests/xen/msi-alias-panic/run \
 	tests/xen/daemon-boot/modprobe.conf \

@@ -41,6 +41,7 @@ static const struct key keys[] = {
     { "stock_mode",     K_STOCK, OFF(stock_mode),     0, 0 },
     { "log_level",      K_LEVEL, OFF(log_level),      0, 0 },
     { "max_lost_percent", K_UINT, OFF(max_lost_percent), 100, 0 },
+    { "stock_dump_min_interval_s", K_UINT, OFF(stock_dump_min_interval_s), 86400, 0 },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -63,6 +64,7 @@ void pt_conf_defaults(struct pt_daemon_conf *c)
         .stock_mode = PT_STOCK_REPAIR,
         .log_level = PT_SEV_INFO,
         .max_lost_percent = PT_MAX_LOST_PCT_DEFAULT,
+        .stock_dump_min_interval_s = PT_STOCK_DUMP_MIN_INTERVAL_DEFAULT,
     };
 }
 
@@ -208,7 +210,7 @@ int pt_conf_parse(const char *text, size_t len, const char *file,
         {
             pt_log(log, PT_SEV_ERROR, "%s:%u: unknown key '%s' (known: settle_ms, max_delay_ms, "
                    "resync_minutes, retry_max_s, dry_run, requarantine, stock_mode, log_level, "
-                   "max_lost_percent)",
+                   "max_lost_percent, stock_dump_min_interval_s)",
                    file, line, key);
             return -EINVAL;
         }

@@ -75,6 +75,8 @@ void pt_sched_event(struct pt_sched *s, uint64_t now);
 void pt_sched_overflow(struct pt_sched *s, uint64_t now);
 /* SIGHUP at now: a pass is due at once. */
 void pt_sched_sighup(struct pt_sched *s, uint64_t now);
+/* The periodic pass due at now is not run (nothing to look at): the next one after resync_usec. */
+void pt_sched_resync_skipped(struct pt_sched *s, uint64_t now);
 /* The time the next pass is due (may be <= now), or PT_SCHED_IDLE; PT_SCHED_IDLE while a pass runs. */
 uint64_t pt_sched_next(const struct pt_sched *s);
 /* True when a pass is due at now (and none is running); *why = its trigger (may be NULL). */
@@ -111,7 +113,11 @@ struct pt_daemon_conf {
     enum pt_stock_mode stock_mode; /* stock_mode, default repair */
     enum pt_severity log_level; /* log_level, default info */
     unsigned max_lost_percent;  /* max_lost_percent, default PT_MAX_LOST_PCT_DEFAULT (the view guard) */
+    unsigned stock_dump_min_interval_s; /* stock_dump_min_interval_s, default PT_STOCK_DUMP_MIN_INTERVAL_DEFAULT */
 };
+
+/* Seconds between two passes that read a stock Xen's registry (each a 'Q' dump). */
+#define PT_STOCK_DUMP_MIN_INTERVAL_DEFAULT 60
 
 /* Fills the built-in defaults. */
 void pt_conf_defaults(struct pt_daemon_conf *c);
@@ -168,6 +174,41 @@ bool pt_uevent_relevant(const struct pt_uevent *ev);
 int pt_uevent_filter_attach(int fd);
 
 /* ------------------------------------------------------------------ */
+/* Stock Xen courtesy: when a pass may read the registry               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * On a hypervisor without XEN_SYSCTL_pci_topology every read of its
+ * registry sends debug key 'Q': Xen prints every PCI device on its console,
+ * which can push real messages out of the console ring.  So the daemon
+ * reads it only when needed - the start-up pass, a change in dom0 (a uevent
+ * batch, lost events, a retry after a failed pass), a request (SIGHUP) - at
+ * most once per min_interval_usec between passes (the start-up pass and a
+ * request excepted; a pass's own read-back after applying is part of it);
+ * and a periodic pass reads nothing when dom0's PCI topology has not
+ * changed since the last pass.
+ */
+enum pt_stock_verdict {
+    PT_STOCK_READ,              /* run the pass */
+    PT_STOCK_WAIT,              /* run it at *until: the last dump is too recent */
+    PT_STOCK_SKIP,              /* a periodic pass with nothing changed: read nothing */
+};
+
+struct pt_stock_state {
+    bool stock;                 /* the last pass read a stock registry */
+    bool have_dump;             /* a pass has read it */
+    uint64_t last_dump;         /* when that pass ended (CLOCK_MONOTONIC usec) */
+    uint64_t min_interval_usec; /* stock_dump_min_interval_s */
+};
+
+/*
+ * The verdict for a pass due at now for why; dom0_changed: a fresh scan of
+ * dom0 differs from the last pass's (only looked at for PT_TRIG_RESYNC).
+ */
+enum pt_stock_verdict pt_stock_decide(const struct pt_stock_state *s, enum pt_trigger why,
+                                      uint64_t now, bool dom0_changed, uint64_t *until);
+
+/* ------------------------------------------------------------------ */
 /* The status document (pcitopod-status/1)                             */
 /* ------------------------------------------------------------------ */
 
@@ -201,7 +242,7 @@ const char *pt_result_name(enum pt_pass_result_kind r);
 int pt_status_to_json(const struct pt_status *st, bool pretty, char **out, size_t *outlen);
 /* Writes the document to file atomically (pt_write_file_atomic). */
 int pt_status_write(const char *file, const struct pt_status *st);
-/* Prints a status document for people; -EINVAL with a message in log when it is not one. */
+/* Prints a status document for people (f NULL: only validates); -EINVAL with a message in log when it is not one. */
 int pt_status_print(const char *json, size_t len, FILE *f, struct pt_errlog *log);
 
 #endif /* PCITOPO_DAEMON_H */

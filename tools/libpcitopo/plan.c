@@ -1236,7 +1236,9 @@ void pt_plan_print(const struct pt_plan *p, FILE *f)
 {
     char sb[PT_SBDF_STRLEN], pf[PT_SBDF_STRLEN];
 
-    if ( !p->n )
+    if ( !p->n && (p->nblocked || p->nunrep) )
+        fprintf(f, "no operation; Xen still differs where pcitopod leaves it alone:\n");
+    else if ( !p->n )
         fprintf(f, "nothing to do\n");
     else
         fprintf(f, "%zu operation%s:\n", p->n, p->n == 1 ? "" : "s");

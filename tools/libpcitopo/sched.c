@@ -183,6 +183,11 @@ void pt_sched_pass_end(struct pt_sched *s, uint64_t now, bool failed)
     s->resync_at = s->conf.resync_usec ? add_sat(now, s->conf.resync_usec) : PT_SCHED_IDLE;
 }
 
+void pt_sched_resync_skipped(struct pt_sched *s, uint64_t now)
+{
+    s->resync_at = s->conf.resync_usec ? add_sat(now, s->conf.resync_usec) : PT_SCHED_IDLE;
+}
+
 bool pt_sched_pass_postponed(struct pt_sched *s, uint64_t now, enum pt_trigger why)
 {
     bool first = s->lock_wait_since == 0;

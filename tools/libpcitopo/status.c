@@ -213,6 +213,12 @@ int pt_status_print(const char *json, size_t len, FILE *f, struct pt_errlog *log
         yajl_tree_free(doc);
         return -EINVAL;
     }
+    if ( !f )
+    {
+        /* Only validated. */
+        yajl_tree_free(doc);
+        return 0;
+    }
     t = (time_t)get_int(doc, "time", 0);
     if ( localtime_r(&t, &tm) )
         strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", &tm);

@@ -14,6 +14,13 @@ void pt_backend_close(struct pt_backend *b)
 }
 
 #ifndef HAVE_XEN
+int pt_backend_xen_probe(struct pt_errlog *log)
+{
+    pt_log(log, PT_SEV_ERROR,
+           "this pcitopod was built without libxenctrl/libxencall: only --xen-sim FILE works");
+    return -ENOTSUP;
+}
+
 int pt_backend_xen_open(struct pt_backend **out, struct pt_errlog *log)
 {
     *out = NULL;

@@ -41,6 +41,12 @@ struct pt_backend {
 /* The simulator, loading and saving its state in file; config reads from sysfs_root. */
 int pt_backend_sim_open(const char *file, const char *sysfs_root,
                         struct pt_backend **out, struct pt_errlog *log);
+/*
+ * Whether the real hypervisor can be used at all, without opening it: root,
+ * /dev/xen/privcmd, dom0 (/proc/xen/capabilities).  0, or -errno with the
+ * one message that matters (-ENOTSUP when built without Xen).
+ */
+int pt_backend_xen_probe(struct pt_errlog *log);
 /* The real hypervisor (needs root, privcmd, dom0). -ENOTSUP when built without Xen. */
 int pt_backend_xen_open(struct pt_backend **out, struct pt_errlog *log);
 /* Closes and frees; NULL is fine. */

@@ -226,6 +226,7 @@ static int read_qdump(struct xen_priv *p, struct qdump *q, struct pt_errlog *log
                errno_text(-rc, eb, sizeof(eb)));
         return rc;
     }
+    pt_log(log, PT_SEV_DEBUG, "stock Xen: debug key 'Q' sent: every PCI device dumped on Xen's console");
     /* The dump runs synchronously inside that hypercall: it is in the ring now. */
     if ( !rc )
         rc = conring_read_from(p->xch, &idx, &text, &len, &lost);
@@ -612,16 +613,11 @@ static bool known_not_dom0(void)
     return !strstr(buf, "control_d");
 }
 
-/* Opens the real hypervisor: root, privcmd, dom0, a matching sysctl interface. */
-int pt_backend_xen_open(struct pt_backend **out, struct pt_errlog *log)
+int pt_backend_xen_probe(struct pt_errlog *log)
 {
-    struct pt_backend *b = NULL;
-    struct xen_priv *p = NULL;
-    xc_physinfo_t info;
     char eb[128];
-    int rc, e;
+    int e;
 
-    *out = NULL;
     if ( geteuid() != 0 )
     {
         pt_log(log, PT_SEV_ERROR,
@@ -644,6 +640,22 @@ int pt_backend_xen_open(struct pt_backend **out, struct pt_errlog *log)
                CAPABILITIES_PATH);
         return -EPERM;
     }
+    return 0;
+}
+
+/* Opens the real hypervisor: root, privcmd, dom0, a matching sysctl interface. */
+int pt_backend_xen_open(struct pt_backend **out, struct pt_errlog *log)
+{
+    struct pt_backend *b = NULL;
+    struct xen_priv *p = NULL;
+    xc_physinfo_t info;
+    char eb[128];
+    int rc, e;
+
+    *out = NULL;
+    rc = pt_backend_xen_probe(log);
+    if ( rc )
+        return rc;
 
     b = calloc(1, sizeof(*b));
     p = calloc(1, sizeof(*p));

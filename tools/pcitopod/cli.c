@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pass.h"
 #include "pcitopod.h"
@@ -23,13 +24,52 @@ struct session {
 /* How to override the view guard, for its message. */
 #define CLI_OVERRIDE "rerun with --force (or a higher --max-lost-percent)"
 
+/* The scanner's message for a device whose config space is closed to non-root. */
+#define SHORT_CONFIG_MSG "only 64 bytes"
+
+/*
+ * Prints the messages at the severity -q/-v ask for.  Not root, the one
+ * message that matters comes first, once: the kernel shows other users
+ * only the first 64 bytes of config space (the scanner names each device:
+ * those lines follow with -v only).
+ */
 static void flush_log(const struct pt_options *o, struct pt_errlog *log)
 {
     enum pt_severity min = o->quiet ? PT_SEV_ERROR : o->verbose >= 2 ? PT_SEV_DEBUG
                          : o->verbose ? PT_SEV_INFO : PT_SEV_WARN;
+    size_t nshort = 0;
 
-    pt_errlog_print(log, stderr, min);
+    for ( size_t i = 0; i < log->n; i++ )
+        nshort += log->msgs[i].sev == PT_SEV_ERROR && strstr(log->msgs[i].text, SHORT_CONFIG_MSG);
+    if ( nshort && geteuid() != 0 )
+        fprintf(stderr, "pcitopod: error: not root: the kernel shows other users only the first 64 "
+                        "bytes of a device's config space, so dom0's topology cannot be read in "
+                        "full; run as root%s\n", o->verbose ? "" : " (-v names each device)");
+    for ( size_t i = 0; i < log->n; i++ )
+    {
+        const struct pt_msg *m = &log->msgs[i];
+        struct pt_errlog one = { .msgs = (struct pt_msg *)m, .n = 1 };
+
+        if ( nshort && geteuid() != 0 && !o->verbose && m->sev == PT_SEV_ERROR &&
+             (strstr(m->text, SHORT_CONFIG_MSG) || strstr(m->text, "of config readable")) )
+            continue;
+        pt_errlog_print(&one, stderr, min);
+    }
     pt_errlog_free(log);
+}
+
+/* -v: what was read, from where. */
+static void log_views(const char *sysfs_root, const struct pt_topo *t, const struct pt_xview *v,
+                      struct pt_errlog *log)
+{
+    size_t n = 0;
+
+    for ( size_t i = 0; i < v->nsegs; i++ )
+        n += v->segs[i].n;
+    pt_log(log, PT_SEV_INFO, "dom0: %zu device%s under %s; Xen: %zu entr%s on %zu segment%s, "
+           "read from %s (hypervisor model %s)", t->n, t->n == 1 ? "" : "s", sysfs_root, n,
+           n == 1 ? "y" : "ies", v->nsegs, v->nsegs == 1 ? "" : "s", pt_source_name(v->source),
+           pt_hv_name(v->hv));
 }
 
 static void session_close(const struct pt_options *o, struct session *s)
@@ -48,6 +88,8 @@ static int session_open(const struct pt_options *o, struct session *s)
     memset(s, 0, sizeof(*s));
     rc = pt_views_read(o->sysfs_root, o->xen_sim, &s->topo, &s->b, &s->view,
                        &s->scan_incomplete, &s->log);
+    if ( !rc )
+        log_views(o->sysfs_root, &s->topo, &s->view, &s->log);
     if ( !rc )
         s->implausible = !pt_views_plausible(o->sysfs_root, &s->topo, &s->view, o->max_lost_pct,
                                              o->force, CLI_OVERRIDE, &s->log);
@@ -69,7 +111,11 @@ static int print_json(int rc, char *buf)
     return 0;
 }
 
-/* check's exit status for a report; error: the views were not fully read. */
+/*
+ * apply's exit status for the report read back; error: the views were not
+ * fully read.  Blocked findings are what apply must leave alone: they do
+ * not make an apply fail.
+ */
 static int report_status(bool error, const struct pt_report *r)
 {
     if ( error )
@@ -79,10 +125,27 @@ static int report_status(bool error, const struct pt_report *r)
     return r->nunverified ? PT_EXIT_UNVERIFIED : PT_EXIT_CONSISTENT;
 }
 
+/*
+ * check's exit status: as apply's, except that a blocked finding (a stale
+ * BDF a guest owns, a quarantined device, an MSI user...) is a difference
+ * all the same, so monitoring never reads it as OK: PT_EXIT_BLOCKED when
+ * nothing else is wrong.
+ */
+static int check_status(bool error, const struct pt_report *r)
+{
+    int st = report_status(error, r);
+
+    if ( (st == PT_EXIT_CONSISTENT || st == PT_EXIT_UNVERIFIED) && r->n )
+        return PT_EXIT_BLOCKED;
+    return st;
+}
+
 static int output_report(const struct pt_options *o, const struct pt_report *r)
 {
     char *buf = NULL;
 
+    if ( o->quiet )
+        return 0;               /* -q: the exit status says it */
     if ( o->json )
     {
         int rc = pt_report_to_json(r, true, &buf, NULL);
@@ -97,6 +160,8 @@ static int output_plan(const struct pt_options *o, const struct pt_plan *p)
 {
     char *buf = NULL;
 
+    if ( o->quiet )
+        return 0;
     if ( o->json )
     {
         int rc = pt_plan_to_json(p, true, &buf, NULL);
@@ -122,18 +187,24 @@ int pt_cmd_check(const struct pt_options *o)
         return PT_EXIT_ERROR;
     }
     status = output_report(o, &r) ? PT_EXIT_ERROR
-             : report_status(s.scan_incomplete || s.implausible, &r);
+             : check_status(s.scan_incomplete || s.implausible, &r);
     pt_report_free(&r);
     session_close(o, &s);
     return status;
 }
 
-/* plan's exit status; error: dom0's topology was not fully read. */
+/*
+ * plan's exit status: 1 when there are operations to issue, 4 when there
+ * are none but Xen still differs where pcitopod leaves it alone; error:
+ * dom0's topology was not fully read.
+ */
 static int plan_status(bool error, const struct pt_plan *p)
 {
     if ( error )
         return PT_EXIT_ERROR;
-    return p->n || p->nblocked || p->nunrep ? PT_EXIT_INCONSISTENT : PT_EXIT_CONSISTENT;
+    if ( p->n )
+        return PT_EXIT_INCONSISTENT;
+    return p->nblocked || p->nunrep ? PT_EXIT_BLOCKED : PT_EXIT_CONSISTENT;
 }
 
 int pt_cmd_plan(const struct pt_options *o)
@@ -264,6 +335,10 @@ int pt_cmd_apply(const struct pt_options *o)
          parse_fail_op(o->sim_fail_op, &po.fail_op, &po.fail_errno) )
         return PT_EXIT_ERROR;
     pt_pass_run(&po, &p);
+    if ( p.have_view )
+        pt_log(&p.log, PT_SEV_INFO, "Xen's registry read from %s (hypervisor model %s); %zu "
+               "operation%s planned, %zu done", pt_source_name(p.source), pt_hv_name(p.hv),
+               p.have_plan ? p.plan.n : 0, p.have_plan && p.plan.n == 1 ? "" : "s", p.done);
     flush_log(o, &p.log);
     now = pt_pass_report(&p);
     /*
@@ -283,6 +358,8 @@ int pt_cmd_apply(const struct pt_options *o)
     {
         if ( o->json )
             status = output_apply_json(&p, now);
+        else if ( o->quiet )
+            status = 0;
         else
         {
             status = 0;
@@ -378,17 +455,24 @@ int pt_cmd_xen_view(const struct pt_options *o)
     int rc, status = 0;
 
     memset(&s, 0, sizeof(s));
-    /* The stock fallback probes dom0's BDFs; the sysctl and the simulator need no scan. */
-    rc = pt_scan_sysfs(o->sysfs_root, &s.topo, &s.log);
-    if ( rc )
-        pt_log(&s.log, PT_SEV_WARN, "cannot scan %s (%s): the stock fallback sees less",
-               o->sysfs_root, strerror(-rc));
     rc = o->xen_sim ? pt_backend_sim_open(o->xen_sim, o->sysfs_root, &s.b, &s.log)
                     : pt_backend_xen_open(&s.b, &s.log);
     if ( !rc )
+    {
+        /* The stock fallback probes dom0's BDFs; the sysctl and the simulator need no scan. */
+        int sr = pt_scan_sysfs(o->sysfs_root, &s.topo, &s.log);
+
+        if ( sr )
+            pt_log(&s.log, PT_SEV_WARN, "cannot scan %s (%s): the stock fallback sees less",
+                   o->sysfs_root, strerror(-sr));
         rc = s.b->ops->read_view(s.b, &s.topo, &s.view, &s.log);
+    }
+    if ( !rc )
+        log_views(o->sysfs_root, &s.topo, &s.view, &s.log);
     if ( rc )
         status = PT_EXIT_ERROR;
+    else if ( o->quiet )
+        status = 0;
     else if ( o->json )
     {
         char *buf = NULL;
@@ -400,34 +484,4 @@ int pt_cmd_xen_view(const struct pt_options *o)
         print_view(&s.view);
     session_close(o, &s);
     return status;
-}
-
-int pt_cmd_status(const struct pt_options *o)
-{
-    const char *file = o->status_file ? o->status_file : RUNSTATEDIR "/pcitopod/status.json";
-    struct pt_errlog log = { 0 };
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = pt_read_doc(file, &buf, &len);
-
-    if ( rc )
-    {
-        fprintf(stderr, "pcitopod status: cannot read %s: %s%s\n", file, pt_read_file_strerror(rc),
-                rc == -ENOENT ? " (has the daemon run? 'systemctl status pcitopod')" : "");
-        return PT_EXIT_ERROR;
-    }
-    if ( o->json )
-    {
-        fputs(buf, stdout);
-        if ( len && buf[len - 1] != '\n' )
-            fputc('\n', stdout);
-    }
-    else if ( (rc = pt_status_print(buf, len, stdout, &log)) )
-    {
-        fprintf(stderr, "pcitopod status: %s: %s\n", file,
-                log.n ? log.msgs[0].text : strerror(-rc));
-    }
-    pt_errlog_free(&log);
-    free(buf);
-    return rc ? PT_EXIT_ERROR : 0;
 }

@@ -51,6 +51,9 @@ struct daemon {
     bool have_last_findings;
     struct pt_pass last;        /* the last pass, kept until the next: the status refers to it */
     struct pt_status last_st;   /* valid when passes > 0 */
+    struct pt_stock_state stock;/* when a stock registry may be read again */
+    uint64_t stock_wait_until;  /* a due pass waits for the stock dump interval until then (0: none) */
+    unsigned long dumps;        /* stock registry reads ('Q' dumps) since start */
 };
 
 /* True when events arrived that no pass has looked at yet. */
@@ -99,6 +102,11 @@ static void rearm(struct daemon *d)
 {
     uint64_t next = pt_sched_next(&d->sched);
     int rc;
+
+    /* A pass waiting for the stock dump interval (a SIGHUP does not wait). */
+    if ( next != PT_SCHED_IDLE && d->stock_wait_until && !d->sched.sighup &&
+         next < d->stock_wait_until )
+        next = d->stock_wait_until;
 
     if ( next == PT_SCHED_IDLE )
     {
@@ -175,6 +183,20 @@ static void run_pass(struct daemon *d, uint64_t start)
     pt_pass_free(pp);
     *pp = attempt;
     pt_sched_pass_end(&d->sched, now_usec(), pp->failed);
+    if ( pp->have_view || pp->xen_reads )
+    {
+        /* The sim's "stock" model counts as stock: the tests see the same rules. */
+        d->stock.stock = pp->have_view ? pp->hv == PT_HV_STOCK : d->stock.stock;
+        if ( d->stock.stock )
+        {
+            d->stock.have_dump = true;
+            d->stock.last_dump = now_usec();
+            d->dumps += pp->xen_reads;
+            pt_jlog(LOG_DEBUG, NULL, NULL, NULL, NULL,
+                    "stock Xen: this pass read its registry %u time%s ('Q' dumps), %lu since start",
+                    pp->xen_reads, pp->xen_reads == 1 ? "" : "s", d->dumps);
+        }
+    }
 
     h = pp->have_before ? findings_hash(&pp->before) : 0;
     repeat = d->have_last_findings && h == d->last_findings_hash && pp->have_before;
@@ -216,12 +238,68 @@ static void run_pass(struct daemon *d, uint64_t start)
     /* d->last stays: the status file refers to it until the next pass. */
 }
 
+/* A fresh scan of dom0 differs from the last pass's (or cannot be compared). */
+static bool dom0_changed(struct daemon *d)
+{
+    struct pt_topo t = { 0 };
+    struct pt_errlog log = { 0 };
+    bool changed = true;
+
+    if ( d->last.have_dom0 && !pt_scan_sysfs(d->popts.sysfs_root, &t, &log) )
+        changed = pt_topo_fingerprint(&t) != d->last.dom0_fingerprint;
+    pt_topo_free(&t);
+    pt_errlog_free(&log);
+    return changed;
+}
+
+/*
+ * Stock Xen courtesy (pt_stock_decide()): false when the due pass must not
+ * read the registry now - it waits for the dump interval, or, a periodic
+ * pass with dom0 unchanged, is skipped (and said so).
+ */
+static bool stock_allows(struct daemon *d, uint64_t now)
+{
+    enum pt_trigger why;
+    uint64_t until;
+    bool changed = true;
+
+    if ( !pt_sched_due(&d->sched, now, &why) )
+        return true;
+    if ( d->sched.sighup )
+        why = PT_TRIG_SIGHUP;   /* a request among other reasons: it goes first */
+    if ( why == PT_TRIG_RESYNC && d->stock.stock )
+        changed = dom0_changed(d);
+    switch ( pt_stock_decide(&d->stock, why, now, changed, &until) )
+    {
+    case PT_STOCK_READ:
+        d->stock_wait_until = 0;
+        return true;
+    case PT_STOCK_WAIT:
+        if ( d->stock_wait_until != until )
+            pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL,
+                    "pass (%s) waits %.1f s: on stock Xen each read of its registry dumps every "
+                    "PCI device on its console (debug key 'Q'), at most once per "
+                    "stock_dump_min_interval_s = %u s", pt_trigger_name(why),
+                    (double)(until - now) / PT_USEC_PER_SEC, d->conf.stock_dump_min_interval_s);
+        d->stock_wait_until = until;
+        return false;
+    case PT_STOCK_SKIP:
+        pt_sched_resync_skipped(&d->sched, now);
+        pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL,
+                "periodic pass skipped: dom0's PCI topology is unchanged since pass %lu, and on "
+                "stock Xen reading its registry dumps every PCI device on its console (debug "
+                "key 'Q'); SIGHUP (systemctl reload pcitopod) reads it now", d->passes);
+        return false;
+    }
+    return true;
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct daemon *d = userdata;
     uint64_t now = now_usec();
 
-    if ( pt_sched_due(&d->sched, now, NULL) )
+    if ( pt_sched_due(&d->sched, now, NULL) && stock_allows(d, now) )
         run_pass(d, now);
     rearm(d);
     return 0;
@@ -330,6 +408,27 @@ int pt_cmd_run(const struct pt_options *o)
         .override_hint = "raise max_lost_percent in pcitopod.conf (the daemon never forces); "
                          "the pass is retried",
     };
+    /*
+     * No hypervisor to keep consistent (a domU, no privcmd, not root): a
+     * retry cannot change that, so say so once and stop, instead of failing
+     * every pass forever.
+     */
+    if ( !o->xen_sim )
+    {
+        struct pt_backend *b = NULL;
+
+        rc = pt_backend_xen_open(&b, &log);
+        pt_backend_close(b);
+        if ( rc )
+        {
+            for ( size_t i = 0; i < log.n; i++ )
+                if ( log.msgs[i].sev == PT_SEV_ERROR )
+                    pt_jlog(LOG_ERR, NULL, NULL, NULL, NULL, "cannot start: %s", log.msgs[i].text);
+            pt_errlog_free(&log);
+            return PT_EXIT_ERROR;
+        }
+        pt_errlog_free(&log);
+    }
     if ( !o->status_file && mkdir(RUNSTATEDIR "/pcitopod", 0755) < 0 && errno != EEXIST )
         pt_jlog(LOG_WARNING, NULL, NULL, NULL, NULL, "cannot create %s: %s (the status file will fail)",
                 RUNSTATEDIR "/pcitopod", strerror(errno));
@@ -367,6 +466,7 @@ int pt_cmd_run(const struct pt_options *o)
         goto out;
 
     pt_conf_sched(&d.conf, &sc);
+    d.stock.min_interval_usec = (uint64_t)d.conf.stock_dump_min_interval_s * PT_USEC_PER_SEC;
     d.started = now_usec();
     pt_sched_init(&d.sched, &sc, d.started);
     {
@@ -376,10 +476,11 @@ int pt_cmd_run(const struct pt_options *o)
             snprintf(resync, sizeof(resync), "every %u min", d.conf.resync_minutes);
         pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL,
                 "started: settle %u ms, max delay %u ms, resync %s, retry back-off up to %u s, "
-                "%s%s, stock mode %s, max lost %u%%",
+                "%s%s, stock mode %s, stock dumps at most every %u s, max lost %u%%",
                 d.conf.settle_ms, d.conf.max_delay_ms, resync, d.conf.retry_max_s,
                 o->xen_sim ? "simulator " : "the hypervisor", o->xen_sim ? o->xen_sim : "",
-                pt_stock_mode_name(d.conf.stock_mode), d.conf.max_lost_percent);
+                pt_stock_mode_name(d.conf.stock_mode), d.conf.stock_dump_min_interval_s,
+                d.conf.max_lost_percent);
     }
     if ( d.conf.dry_run )
         pt_jlog(LOG_INFO, NULL, NULL, NULL, NULL, "dry run: reporting only, nothing is applied");

@@ -36,6 +36,11 @@ int pt_views_read(const char *sysfs_root, const char *xen_sim, struct pt_topo *t
     int rc;
 
     *incomplete = false;
+    /* The hypervisor first: without it (not root, a domU) that is the one message. */
+    rc = xen_sim ? pt_backend_sim_open(xen_sim, sysfs_root, b, log)
+                 : pt_backend_xen_open(b, log);
+    if ( rc )
+        return rc;
     rc = pt_scan_sysfs(sysfs_root, topo, log);
     if ( rc )
     {
@@ -44,15 +49,56 @@ int pt_views_read(const char *sysfs_root, const char *xen_sim, struct pt_topo *t
         return rc;
     }
     *incomplete = log->nerrors > 0 || topo->nunreadable > 0 || topo->nrefused > 0;
-    rc = xen_sim ? pt_backend_sim_open(xen_sim, sysfs_root, b, log)
-                 : pt_backend_xen_open(b, log);
-    if ( rc )
-        return rc;
     rc = (*b)->ops->read_view(*b, topo, view, log);
     if ( rc )
         pt_log(log, PT_SEV_ERROR, "cannot read Xen's PCI registry (%s): %s",
                (*b)->ops->name, strerror(-rc));
     return rc;
+}
+
+static unsigned long long fnv(unsigned long long h, const void *data, size_t len)
+{
+    const unsigned char *c = data;
+
+    for ( size_t i = 0; i < len; i++ )
+        h = (h ^ c[i]) * 1099511628211ULL;
+    return h;
+}
+
+unsigned long long pt_topo_fingerprint(const struct pt_topo *t)
+{
+    unsigned long long h = 1469598103934665603ULL;
+
+    for ( size_t i = 0; i < t->n; i++ )
+    {
+        const struct pt_dev *d = &t->devs[i];
+        const struct {
+            pt_sbdf_t sbdf, physfn;
+            int type;
+            uint16_t vendor, device;
+            uint8_t sec, sub;
+            bool bridge, virtfn, extfn, vfs;
+        } k = { d->sbdf, d->is_virtfn ? d->physfn : 0, d->type, d->vendor, d->device,
+                d->sec_bus, d->sub_bus, d->is_bridge, d->is_virtfn, d->is_extfn,
+                d->vfs_enabled };
+        /* Field by field: no padding bytes in the hash. */
+        h = fnv(h, &k.sbdf, sizeof(k.sbdf));
+        h = fnv(h, &k.physfn, sizeof(k.physfn));
+        h = fnv(h, &k.type, sizeof(k.type));
+        h = fnv(h, &k.vendor, sizeof(k.vendor));
+        h = fnv(h, &k.device, sizeof(k.device));
+        h = fnv(h, &k.sec, 1);
+        h = fnv(h, &k.sub, 1);
+        h = fnv(h, &k.bridge, 1);
+        h = fnv(h, &k.virtfn, 1);
+        h = fnv(h, &k.extfn, 1);
+        h = fnv(h, &k.vfs, 1);
+        h = fnv(h, d->path ? d->path : "", d->path ? strlen(d->path) + 1 : 1);
+        h = fnv(h, d->driver ? d->driver : "", d->driver ? strlen(d->driver) + 1 : 1);
+    }
+    h = fnv(h, t->unreadable, t->nunreadable * sizeof(*t->unreadable));
+    h = fnv(h, &t->nrefused, sizeof(t->nrefused));
+    return h;
 }
 
 /* One operation through the backend, for the restore plan (no injected fault). */
@@ -87,6 +133,7 @@ static void restore(const struct pt_pass_opts *o, struct pt_backend *b, struct p
         pt_topo_free(&fresh);
     pt_errlog_free(&scanlog);
     rc = b->ops->read_view(b, topo, &mid, &p->log);
+    p->xen_reads++;
     if ( !rc )
         rc = pt_plan_restore(topo, before, &mid, &rp);
     if ( rc )
@@ -133,6 +180,12 @@ int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
     const struct pt_report *final;
 
     memset(p, 0, sizeof(*p));
+    /* No hypervisor to guard: say so, and leave no lock file behind. */
+    if ( !o->xen_sim && (rc = pt_backend_xen_probe(&p->log)) )
+    {
+        set_error(p, rc);
+        goto out;
+    }
     if ( o->lock )
     {
         lock = pt_lock_exclusive(o->lock_file, o->lock_timeout_ms, &p->lock_busy, &p->log);
@@ -145,6 +198,13 @@ int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
 
     rc = pt_views_read(o->sysfs_root, o->xen_sim, &topo, &b, &view, &p->scan_incomplete,
                        &p->log);
+    if ( b && topo.n + topo.nunreadable )
+        p->xen_reads++;         /* read, or tried after the scan */
+    if ( topo.n || topo.nunreadable )
+    {
+        p->have_dom0 = true;
+        p->dom0_fingerprint = pt_topo_fingerprint(&topo);
+    }
     if ( rc )
     {
         set_error(p, rc);
@@ -217,6 +277,7 @@ int pt_pass_run(const struct pt_pass_opts *o, struct pt_pass *p)
     }
     /* Never report success we did not observe: read Xen again. */
     rc = b->ops->read_view(b, &topo, &now, &p->log);
+    p->xen_reads++;
     if ( !rc )
         rc = pt_check(&topo, &now, &o->policy, &p->after, &p->log);
     if ( rc )

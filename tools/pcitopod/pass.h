@@ -59,7 +59,17 @@ struct pt_pass {
     struct pt_report after;     /* the diff after applying, read back from Xen */
     enum pt_pass_result_kind result;
     bool failed;                /* worth a retry: an error, or still inconsistent after applying */
+    unsigned xen_reads;         /* reads of Xen's registry (stock: each a 'Q' dump on its console) */
+    bool have_dom0;             /* dom0 was scanned: dom0_fingerprint is valid */
+    unsigned long long dom0_fingerprint; /* pt_topo_fingerprint() of that scan */
 };
+
+/*
+ * A hash of what the diff reads of dom0's topology (devices, paths, types,
+ * IDs, bridge ranges, VF and extended-function links, drivers, unreadable
+ * devices): equal fingerprints, the same topology.
+ */
+unsigned long long pt_topo_fingerprint(const struct pt_topo *t);
 
 /*
  * The "see" step every command shares: scans sysfs_root into topo, opens

@@ -14,6 +14,16 @@
 #define PT_EXIT_INCONSISTENT 1
 #define PT_EXIT_ERROR        2
 #define PT_EXIT_UNVERIFIED   3  /* nothing wrong seen, but stock Xen hides part of its view */
+/* check, plan: Xen differs only where pcitopod leaves it alone (blocked, cannot repair) */
+#define PT_EXIT_BLOCKED      4
+
+/* `pcitopod status` (like `systemctl is-active`: 0 only when all is well). */
+#define PT_STATUS_OK           0  /* running; its last pass left Xen consistent */
+#define PT_STATUS_INCONSISTENT 1  /* running; its last pass left differences */
+#define PT_STATUS_FAILED       2  /* running; its last pass failed (also: status itself failed) */
+#define PT_STATUS_STALE        3  /* not running: the status file's daemon is gone */
+#define PT_STATUS_NEVER_RAN    4  /* not running, no status file: not run since boot */
+#define PT_STATUS_STARTING     5  /* running, no pass finished yet */
 
 struct pt_options {
     const char *sysfs_root;     /* --sysfs-root, default "/sys" */
@@ -37,11 +47,22 @@ struct pt_options {
     const char *sim_fail_op;    /* --sim-fail-op K:ERRNO (testing, with --xen-sim) */
 };
 
+/* The options a command takes (struct pt_command's opts); -h is always taken. */
+enum {
+    PT_OPT_SYSFS = 1u << 0, PT_OPT_SIM = 1u << 1, PT_OPT_JSON = 1u << 2,
+    PT_OPT_DRY = 1u << 3, PT_OPT_REQ = 1u << 4, PT_OPT_CONFIG = 1u << 5,
+    PT_OPT_STATUS_FILE = 1u << 6, PT_OPT_SETTLE = 1u << 7, PT_OPT_MAX_DELAY = 1u << 8,
+    PT_OPT_RESYNC = 1u << 9, PT_OPT_LOCK_FILE = 1u << 10, PT_OPT_LOCK_TIMEOUT = 1u << 11,
+    PT_OPT_SIM_FAIL = 1u << 12, PT_OPT_FORCE = 1u << 13, PT_OPT_MAX_LOST = 1u << 14,
+    PT_OPT_QUIET = 1u << 15, PT_OPT_VERBOSE = 1u << 16,
+};
+
 struct pt_command {
     const char *name;
     int (*run)(const struct pt_options *o);
-    const char *usage;          /* after "pcitopod NAME" */
-    const char *help;           /* one paragraph */
+    unsigned opts;              /* PT_OPT_*: every option it takes (others are refused) */
+    const char *summary;        /* one line for `pcitopod help` */
+    const char *help;           /* paragraphs ('\n' between them), the exit statuses last */
 };
 
 extern const struct pt_command pt_commands[];
@@ -51,6 +72,7 @@ int pt_cmd_check(const struct pt_options *o);
 int pt_cmd_plan(const struct pt_options *o);
 int pt_cmd_apply(const struct pt_options *o);
 int pt_cmd_xen_view(const struct pt_options *o);
+/* `pcitopod status` (status_cmd.c). */
 int pt_cmd_status(const struct pt_options *o);
 /* `pcitopod run`: the daemon (daemon.c; pass.c has a stub when built without libsystemd). */
 int pt_cmd_run(const struct pt_options *o);
