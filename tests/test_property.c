@@ -542,6 +542,12 @@ static unsigned check_history(const char *who, struct hist *h, const char *dir,
     CHECKF(r == 0, "%s: pt_plan_build: %d", who, r);
     if ( r )
         goto out;
+    /* No planner error on any history: what the plan leaves (blocked devices,
+     * the residue they hold) is reported, not an error. */
+    CHECKF(log.nerrors == 0, "%s: the planner logged %zu errors (%zu blocked)",
+           who, log.nerrors, plan.nblocked);
+    if ( log.nerrors )
+        pt_errlog_print(&log, stderr, PT_SEV_ERROR);
     check_order(who, &topo, &pre, hv, pol, &plan);
 
     if ( hv == PT_HV_STOCK )
