@@ -459,8 +459,8 @@ repair()
         view_key <"$W/view-predicted.json" >"$W/view-predicted.key"
         pcitopod xen-view --json 2>/dev/null | view_key >"$W/view-after.key"
         _nref=$(grep -c -E 'owner=null|"owner":null' "$W/view-after.key")
-        _nrefused=$(grep -c "PHYSDEVOP_pci_device_add .*failed" "$W/apply.out")
-        _nsimref=$(grep -c "PHYSDEVOP_pci_device_add .*failed" "$W/sim-apply.out")
+        _nrefused=$(grep -c "operation [0-9]* of [0-9]* (add [^)]*) failed" "$W/apply.out")
+        _nsimref=$(grep -c "operation [0-9]* of [0-9]* (add [^)]*) failed" "$W/sim-apply.out")
         say "adds Xen refused during apply: $_nrefused; in the simulated apply: $_nsimref"
         if cmp -s "$W/view-predicted.key" "$W/view-after.key"; then
             say "the simulator predicted Xen's view after the repair exactly ($(grep -c sbdf "$W/view-after.key") entries, $_nref owner-less; compared: $_cmpwhat)"
