@@ -463,7 +463,7 @@ repair()
         _nsimref=$(grep -c "operation [0-9]* of [0-9]* (add [^)]*) failed" "$W/sim-apply.out")
         say "adds Xen refused during apply: $_nrefused; in the simulated apply: $_nsimref"
         if cmp -s "$W/view-predicted.key" "$W/view-after.key"; then
-            say "the simulator predicted Xen's view after the repair exactly ($(grep -c sbdf "$W/view-after.key") entries, $_nref owner-less; compared: $_cmpwhat)"
+            say "the simulator predicted Xen's view after the repair exactly ($(grep -c owner "$W/view-after.key") entries, $_nref owner-less; compared: $_cmpwhat)"
         else
             diff "$W/view-predicted.key" "$W/view-after.key" | sed 's/^/SCENARIO:   /' | head -40
             sed 's/^/SCENARIO:   sim: /' "$W/sim-apply.out" | head -60
