@@ -320,26 +320,31 @@ static void test_plan_no_remove_of_unrestorable(void)
     pt_xview_remove(&f.v, EP05);
     hb_x(&f.v, EP09, PT_TYPE_PCIE_ENDPOINT, 0, 0);
     pt_xview_sort(&f.v);
+    /* 03:01.0 is a PCIe port: Xen uses its range for no lookup (no bus2bridge, and
+     * on Xen 4.17 no DRHD scope follows it), so it is re-registered alone and
+     * 09:00.0, which Xen would refuse back, is not touched. */
     CHECK_EQ_INT(pt_plan_build(&f.t, &f.v, NULL, &f.p, &f.log), 0);
     CHECK(pos(&f.p, PT_OP_REMOVE, EP09) < 0);
-    CHECK(pos(&f.p, PT_OP_REMOVE, DP31) < 0);
-    why = blocked_why(&f.p, EP09);
-    CHECKF(why && strstr(why, "no DMAR unit covers bus 09"), "%s", why ? why : "(not blocked)");
-    why = blocked_why(&f.p, DP31);
-    CHECKF(why && strstr(why, "0000:09:00.0 sits behind it"), "%s", why ? why : "(not blocked)");
+    CHECK(pos(&f.p, PT_OP_ADD, EP09) < 0);
+    CHECK(pos(&f.p, PT_OP_REMOVE, DP31) >= 0);
+    CHECK(pos(&f.p, PT_OP_ADD, DP31) > pos(&f.p, PT_OP_REMOVE, DP31));
+    CHECK(blocked_why(&f.p, DP31) == NULL);
     CHECK_EQ_INT(apply_on_dmar_sim(&f, false, &after), 0);
     CHECK_EQ_INT(pt_xview_find(&after, EP09)->owner, 0);
+    CHECK_EQ_INT(pt_xview_find(&after, DP31)->sec_bus, 9);
     pt_xview_free(&after);
     pfx_teardown(&f);
 
-    /* The same without a table: the planner takes 09:00.0 out and Xen refuses it back. */
+    /* The same without a table: nothing else changes (the table only matters to a
+     * port when scopes follow bridges). */
     pfx_setup(&f, PT_HV_STOCK, false);
     pt_xview_remove(&f.v, EP05);
     hb_x(&f.v, EP09, PT_TYPE_PCIE_ENDPOINT, 0, 0);
     pt_xview_sort(&f.v);
     CHECK_EQ_INT(pt_plan_build(&f.t, &f.v, NULL, &f.p, &f.log), 0);
-    CHECK(pos(&f.p, PT_OP_REMOVE, EP09) >= 0);
-    CHECK_EQ_INT(apply_on_dmar_sim(&f, false, NULL), -ENODEV);
+    CHECK(pos(&f.p, PT_OP_REMOVE, EP09) < 0);
+    CHECK(pos(&f.p, PT_OP_REMOVE, DP31) >= 0);
+    CHECK_EQ_INT(apply_on_dmar_sim(&f, false, NULL), 0);
     pfx_teardown(&f);
 }
 

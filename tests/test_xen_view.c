@@ -451,6 +451,44 @@ static void test_round_trip(void)
     pt_errlog_free(&log);
 }
 
+/*
+ * A bridge Xen recorded over its own bus (reported by dom0 before it was
+ * programmed; the testbed's deep-assign-busses has 0b:00.0 recorded 0b-0c)
+ * is a view Xen can have: it is read, kept and written back unchanged.
+ */
+static void test_self_range_kept(void)
+{
+    static const char *const devs[] = {
+        "{'sbdf':'0000:0b:00.0','type':'pcie2pci-bridge','sec_bus':11,'sub_bus':12,'owner':0}",
+        "{'sbdf':'0000:05:00.0','type':'pcie2pci-bridge','sec_bus':3,'sub_bus':9,'owner':0}",
+        "{'sbdf':'0000:00:1c.0','type':'pcie-port','sec_bus':0,'sub_bus':255,'owner':0}",
+    };
+
+    for ( size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++ )
+    {
+        struct pt_errlog log = { 0 };
+        struct pt_xview v = { 0 }, w = { 0 };
+        char doc[512], *j = NULL;
+        size_t len = 0;
+        const struct pt_xdev *x;
+
+        snprintf(doc, sizeof(doc), "%s%s%s",
+                 q("{'format':'pcitopod-xen-view/1','source':'sim','segments':["
+                   "{'segment':0,'bus2bridge_known':true,'devices':["), q(devs[i]), "]}]}");
+        CHECKF(pt_xview_parse(doc, strlen(doc), &v, &log) == 0, "case %zu: %s", i, doc);
+        x = v.nsegs ? &v.segs[0].devs[0] : NULL;
+        CHECK(x && pt_type_is_bridge(x->type));
+        CHECK_EQ_INT(pt_xview_to_json(&v, false, &j, &len), 0);
+        CHECK(j && pt_xview_parse(j, len, &w, &log) == 0);
+        CHECK(x && w.nsegs == 1 && w.segs[0].n == 1 &&
+              w.segs[0].devs[0].sec_bus == x->sec_bus && w.segs[0].devs[0].sub_bus == x->sub_bus);
+        free(j);
+        pt_xview_free(&v);
+        pt_xview_free(&w);
+        pt_errlog_free(&log);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Bad documents                                                       */
 /* ------------------------------------------------------------------ */
@@ -552,10 +590,6 @@ static const struct bad_case {
     /* Hostile input (issue 11). */
     { SEGB("{'bus':3,'bridge':'1:5:0.0'}"), "segments[0].bus2bridge[0].bridge", "segment 0000" },
     { SEGB("{'bus':3,'bridge':'0:5:0.0'}"), "segments[0].bus2bridge[0].bridge", "bb:dd.f" },
-    { SEG0("{'sbdf':'0000:00:1c.0','type':'pcie-port','sec_bus':0,'sub_bus':255,'owner':0}"),
-      "segments[0].devices[0].sec_bus", "own bus 00" },
-    { SEG0("{'sbdf':'0000:05:00.0','type':'pcie2pci-bridge','sec_bus':3,'sub_bus':9,'owner':0}"),
-      "segments[0].devices[0].sec_bus", "impossible" },
     { SEG0("{'sbdf':'0000:02:00.0\\u0000junk','type':'pcie-endpoint','owner':0}"),
       "(document)", "\\u0000" },
 };
@@ -1051,6 +1085,7 @@ static void test_plan_json(void)
 
 int main(void)
 {
+    test_self_range_kept();
     test_model();
     test_model_scale();
     test_good_doc();

@@ -26,7 +26,7 @@ TESTBED_DIST_FILES = \
 	scripts/testbed/systemd-scenario.service \
 	scripts/demo
 
-XEN_SCENARIOS = boot assign-busses deep-assign-busses remove-rescan hotplug sriov passthrough \
+XEN_SCENARIOS = boot assign-busses deep-assign-busses deep-nested-bridges remove-rescan hotplug sriov passthrough \
 	null-remove-panic msi-alias-panic libxl-check libxl-drift daemon-boot daemon-hotplug \
 	daemon-remove-rescan daemon-storm-kill
 
@@ -34,6 +34,7 @@ EXTRA_DIST += $(TESTBED_DIST_FILES) tests/xen/lib.sh \
 	tests/xen/boot/scenario.conf tests/xen/boot/run \
 	tests/xen/assign-busses/scenario.conf tests/xen/assign-busses/run \
 	tests/xen/deep-assign-busses/scenario.conf tests/xen/deep-assign-busses/run \
+	tests/xen/deep-nested-bridges/scenario.conf tests/xen/deep-nested-bridges/run \
 	tests/xen/remove-rescan/scenario.conf tests/xen/remove-rescan/run \
 	tests/xen/hotplug/scenario.conf tests/xen/hotplug/run tests/xen/hotplug/qmp \
 	tests/xen/sriov/scenario.conf tests/xen/sriov/run \

@@ -7,10 +7,13 @@
  *    phantom stride is only fixed by remove + add; flags (VF, physfn,
  *    extfn) and a failed owner are refreshed by a plain add
  *    (pci_add_device() overwrites info and retries the IOMMU set-up).
- *  - a bridge's add writes its whole range into bus2bridge and its remove
- *    resets it, and the IOMMU contexts of devices behind a PCIe-to-PCI
- *    bridge use the bridge's requester ID: so a bridge is re-registered
- *    with its whole subtree, removed deepest first, added shallowest first.
+ *  - a PCIe-to-PCI or PCI-to-PCI bridge's add writes its whole range into
+ *    bus2bridge and its remove resets it, and the IOMMU contexts of
+ *    devices behind a PCIe-to-PCI bridge use the bridge's requester ID; a
+ *    DRHD bridge scope follows its bridge's recorded range (patched): so
+ *    such a bridge is re-registered with its whole subtree, removed
+ *    deepest first, added shallowest first.  A PCIe port's range feeds
+ *    neither: it is re-registered alone (range_feeds_lookups()).
  *  - pci_remove_device() has no ownership check: whatever a guest, DomIO
  *    or Xen owns is never removed here; stock 4.17 panics removing an
  *    owner-less entry (vpci_remove_device).
@@ -276,12 +279,66 @@ static bool subtree_member_ok(const struct planner *p, size_t i)
 }
 
 /*
- * Marks everything that must leave Xen before entry i can: what Xen
- * recorded behind it (transitively), the VFs of a PF, and the entries at
- * the BDFs dom0 has behind the same bridge.  Returns the first member
- * that may not be removed, or -1.
+ * Whether anything Xen looks up for other devices depends on the range of
+ * Xen's entry i (and of dom0's device at its SBDF), so that re-registering
+ * it must take what sits behind it along.  Xen 4.17 uses a bridge's range
+ * in two places only:
+ *  - bus2bridge, written and cleared by alloc_pdev()/free_pdev() for
+ *    PCIe-to-PCI and legacy PCI-to-PCI bridges alone, and read by
+ *    find_upstream_bridge() for the VT-d context and interrupt source-id
+ *    of a conventional device (vtd/iommu.c domain_context_mapping(),
+ *    domain_context_unmap(), vtd/intremap.c);
+ *  - a DRHD bridge scope, whose buses follow the bridge's recorded range
+ *    on the patched hypervisor (0006; Xen 4.17 keeps the buses it had at
+ *    boot, whatever is registered since).
+ * A PCIe port (DEV_TYPE_PCIe_BRIDGE) or a PCI-to-PCIe bridge takes no part
+ * in either: alloc_pdev() and free_pdev() leave bus2bridge alone for it,
+ * and domain_context_mapping()/_unmap() return at once for bridges, so
+ * what sits behind one keeps its context and its lookups when the port is
+ * removed and added again.  Unknown counts as used: a stock view has no
+ * classes (the entry may be recorded as a PCIe-to-PCI bridge), and a DMAR
+ * table whose scopes could not be resolved may name any bridge.
  */
-static ssize_t collect_subtree(struct planner *p, size_t root, bool *mark)
+static bool range_feeds_lookups(const struct planner *p, size_t i)
+{
+    const struct pt_xdev *x = p->xe[i].x;
+    const struct pt_dev *d = pt_topo_find(p->dom0, x->sbdf);
+
+    if ( x->type == PT_TYPE_UNKNOWN || pt_type_feeds_bus2bridge(x->type) ||
+         (d && pt_type_feeds_bus2bridge(d->type)) )
+        return true;
+    if ( p->iommu ? !p->iommu->follow_bridges : !pt_iommu_scopes_follow(p->xen->hv) )
+        return false;           /* Xen 4.17: a bridge scope keeps its boot buses */
+    if ( p->dom0->dmar && !p->iommu )
+        return true;
+    for ( size_t u = 0; p->iommu && u < p->iommu->n; u++ )
+        for ( size_t k = 0; k < p->iommu->units[u].nscopes; k++ )
+        {
+            const struct pt_dmar_scope *sc = &p->iommu->units[u].scopes[k];
+
+            if ( sc->type == PT_DMAR_SCOPE_BRIDGE && (!sc->resolved || sc->bdf == x->sbdf) )
+                return true;
+        }
+    return false;
+}
+
+/* How a member of a subtree was reached from the one that took it along. */
+enum via { VIA_ROOT, VIA_XEN_RANGE, VIA_VF, VIA_DOM0_TREE };
+
+struct subtree {
+    bool *mark;
+    size_t *from;               /* the member that took it along */
+    unsigned char *via;         /* enum via */
+};
+
+/*
+ * Marks everything that must leave Xen before entry root can: what Xen
+ * recorded behind it, the VFs of a PF, and the entries at the BDFs dom0
+ * has behind it - for a bridge whose range Xen's lookups use
+ * (range_feeds_lookups()), transitively through such bridges.  Returns
+ * the first member that may not be removed, or -1; -2 on ENOMEM.
+ */
+static ssize_t collect_subtree(struct planner *p, size_t root, struct subtree *st)
 {
     size_t *stack, sp = 0;
     ssize_t bad = -1;
@@ -289,40 +346,40 @@ static ssize_t collect_subtree(struct planner *p, size_t root, bool *mark)
     stack = malloc((p->nx + 1) * sizeof(*stack));
     if ( !stack )
         return -2;
-    mark[root] = true;
+    memset(st->mark, 0, (p->nx + 1) * sizeof(*st->mark));
+    st->mark[root] = true;
+    st->from[root] = root;
+    st->via[root] = VIA_ROOT;
     stack[sp++] = root;
     while ( sp )
     {
         size_t i = stack[--sp];
         const struct pt_xdev *x = p->xe[i].x;
+        bool used = range_feeds_lookups(p, i);
         unsigned lo, hi;
         ssize_t dj;
 
+#define TAKE(k, how) do { st->mark[k] = true; st->from[k] = i; st->via[k] = (how); \
+                          stack[sp++] = (k); } while ( 0 )
         if ( i != root && bad < 0 && !subtree_member_ok(p, i) )
             bad = i;
-        if ( xrange_behind(x, &lo, &hi) )
+        if ( used && xrange_behind(x, &lo, &hi) )
         {
             uint16_t seg = PT_SEG(x->sbdf);
             size_t k = xlower(p, PT_SBDF(seg, lo, 0));
 
             for ( ; k < p->nx && p->xe[k].x->sbdf <= PT_SBDF(seg, hi, 0xff); k++ )
-                if ( !mark[k] )
-                {
-                    mark[k] = true;
-                    stack[sp++] = k;
-                }
+                if ( !st->mark[k] )
+                    TAKE(k, VIA_XEN_RANGE);
         }
         /* VFs of a PF go first. */
         for ( size_t k = 0; k < p->nx; k++ )
-            if ( !mark[k] && p->xe[k].x->virtfn && p->xe[k].x->has_physfn &&
+            if ( !st->mark[k] && p->xe[k].x->virtfn && p->xe[k].x->has_physfn &&
                  p->xe[k].x->physfn == x->sbdf )
-            {
-                mark[k] = true;
-                stack[sp++] = k;
-            }
+                TAKE(k, VIA_VF);
         /* dom0's subtree of the same device. */
         dj = dindex(p, x->sbdf);
-        if ( dj >= 0 && (p->dom0->devs[dj].is_bridge || p->dom0->devs[dj].cfg.sriov_pos) )
+        if ( dj >= 0 && ((p->dom0->devs[dj].is_bridge && used) || p->dom0->devs[dj].cfg.sriov_pos) )
             for ( size_t m = 0; m < p->dom0->n; m++ )
             {
                 size_t up = p->dom0->devs[m].parent;
@@ -333,15 +390,45 @@ static ssize_t collect_subtree(struct planner *p, size_t root, bool *mark)
                 if ( up == PT_NO_PARENT )
                     continue;
                 k = xindex(p, p->dom0->devs[m].sbdf);
-                if ( k >= 0 && !mark[k] )
-                {
-                    mark[k] = true;
-                    stack[sp++] = k;
-                }
+                if ( k >= 0 && !st->mark[k] )
+                    TAKE((size_t)k, VIA_DOM0_TREE);
             }
+#undef TAKE
     }
     free(stack);
     return bad;
+}
+
+/*
+ * The chain from root down to member, for a reason: "0000:05:00.0 sits
+ * behind it in dom0's tree", or, through other bridges, "0000:06:01.0
+ * sits behind it: 0000:00:11.0 -> 0000:04:00.0 (in Xen's registry) ->
+ * 0000:06:01.0 (in dom0's tree)".
+ */
+static void chain_words(const struct planner *p, const struct subtree *st, size_t root,
+                        size_t member, char *buf, size_t len)
+{
+    static const char *const how[] = {
+        [VIA_ROOT] = "", [VIA_XEN_RANGE] = "in Xen's registry",
+        [VIA_VF] = "a VF in Xen's registry", [VIA_DOM0_TREE] = "in dom0's tree",
+    };
+    size_t hops[64], n = 0, at;
+    char sb[PT_SBDF_STRLEN], sr[PT_SBDF_STRLEN];
+    int w;
+
+    for ( at = member; at != root && n < 64; at = st->from[at] )
+        hops[n++] = at;
+    pt_sbdf_fmt(p->xe[member].x->sbdf, sb);
+    if ( n == 1 )
+    {
+        snprintf(buf, len, st->via[member] == VIA_VF ? "%s is its VF in Xen's registry"
+                 : "%s sits behind it %s", sb, how[st->via[member]]);
+        return;
+    }
+    w = snprintf(buf, len, "%s sits behind it: %s", sb, pt_sbdf_fmt(p->xe[root].x->sbdf, sr));
+    while ( n-- && w > 0 && (size_t)w < len )
+        w += snprintf(buf + w, len - (size_t)w, " -> %s (%s)",
+                      pt_sbdf_fmt(p->xe[hops[n]].x->sbdf, sb), how[st->via[hops[n]]]);
 }
 
 /* dom0 devices behind dom0 device j (parent chain). */
@@ -518,13 +605,17 @@ static int pin(struct planner *p, ssize_t i, ssize_t j, pt_sbdf_t sbdf, int owne
  */
 static int resolve(struct planner *p)
 {
-    bool *mark = calloc(p->nx + 1, sizeof(*mark));
+    struct subtree st = { calloc(p->nx + 1, sizeof(bool)), calloc(p->nx + 1, sizeof(size_t)),
+                          calloc(p->nx + 1, 1) };
     bool changed = true;
-    char sb[PT_SBDF_STRLEN], ob[48], msg[256];
+    char ob[48], msg[512], chain[320];
     int rc = 0;
 
-    if ( !mark )
-        return -ENOMEM;
+    if ( !st.mark || !st.from || !st.via )
+    {
+        rc = -ENOMEM;
+        goto out;
+    }
     while ( changed && !rc )
     {
         changed = false;
@@ -559,8 +650,7 @@ static int resolve(struct planner *p)
             }
             if ( !e->root )
                 continue;
-            memset(mark, 0, (p->nx + 1) * sizeof(*mark));
-            bad = collect_subtree(p, i, mark);
+            bad = collect_subtree(p, i, &st);
             if ( bad == -2 )
                 rc = -ENOMEM;
             else if ( bad >= 0 )
@@ -570,8 +660,9 @@ static int resolve(struct planner *p)
                 if ( (rc = iommu_explain(p, (size_t)bad)) )
                     break;
 
-                snprintf(msg, sizeof(msg), "%s sits behind it in Xen's registry and %s%s",
-                         pt_sbdf_fmt(bx->sbdf, sb), owner_removable(p, bx->owner) ? "" : "is ",
+                chain_words(p, &st, i, (size_t)bad, chain, sizeof(chain));
+                snprintf(msg, sizeof(msg), "%s, and %s%s", chain,
+                         owner_removable(p, bx->owner) ? "" : "is ",
                          !owner_removable(p, bx->owner) ? owner_reason(bx->owner, ob, sizeof(ob))
                          : !entry_removable(p, bx) ? "is an entry whose add failed in Xen and would fail again (see its own entry)"
                          : p->xe[bad].pinned ? "must be left alone (see its own entry)"
@@ -589,20 +680,20 @@ static int resolve(struct planner *p)
 
         if ( !p->xe[i].root || !p->xe[i].rm )
             continue;
-        memset(mark, 0, (p->nx + 1) * sizeof(*mark));
-        if ( collect_subtree(p, i, mark) == -2 )
+        if ( collect_subtree(p, i, &st) == -2 )
         {
             rc = -ENOMEM;
             break;
         }
         for ( size_t k = 0; k < p->nx; k++ )
-            if ( mark[k] && !p->xe[k].rm )
+            if ( st.mark[k] && !p->xe[k].rm )
             {
                 p->xe[k].rm = true;
                 p->xe[k].why = p->xe[i].why;
             }
+        /* dom0's devices behind a bridge whose range Xen's lookups use come back after it. */
         j = dindex(p, p->xe[i].x->sbdf);
-        if ( j >= 0 )
+        if ( j >= 0 && (!p->dom0->devs[j].is_bridge || range_feeds_lookups(p, i)) )
             mark_dom0_subtree(p, j, p->xe[i].why);
     }
     /* Whatever leaves Xen and exists in dom0 comes back. */
@@ -619,7 +710,10 @@ static int resolve(struct planner *p)
             p->de[j].why = p->xe[i].why;
         }
     }
-    free(mark);
+ out:
+    free(st.mark);
+    free(st.from);
+    free(st.via);
     return rc;
 }
 

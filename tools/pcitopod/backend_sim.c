@@ -17,11 +17,46 @@ struct sim_backend {
     struct pt_sim sim;
     char *file;
     char *sysfs_root;
+    bool stock_reads;           /* seeded from a stock hypervisor's view: read like one */
 };
 
 static struct sim_backend *sb_of(struct pt_backend *b)
 {
     return (struct sim_backend *)b;
+}
+
+/*
+ * What the stock backend would read of the simulated registry: Xen 4.17
+ * without XEN_SYSCTL_pci_topology shows each entry's SBDF and owner ('Q'
+ * dump), nothing of its class, range, flags or of bus2bridge
+ * (backend_xen.c, read_view_stock_once()).  So the planner works from the
+ * same facts on the simulator as on the hypervisor it stands in for.
+ */
+static int stock_view(const struct pt_xview *state, struct pt_xview *out)
+{
+    int rc = pt_xview_copy(state, out);
+
+    if ( rc )
+        return rc;
+    out->source = PT_SOURCE_STOCK;
+    out->hv = PT_HV_STOCK;
+    for ( size_t s = 0; s < out->nsegs; s++ )
+    {
+        struct pt_xseg *xs = &out->segs[s];
+
+        xs->b2b_known = false;
+        memset(xs->b2b, 0, sizeof(xs->b2b));
+        for ( size_t i = 0; i < xs->n; i++ )
+        {
+            struct pt_xdev *x = &xs->devs[i];
+            struct pt_xdev q = { .sbdf = x->sbdf, .type = PT_TYPE_UNKNOWN,
+                                 .sec_bus = PT_NO_RANGE, .sub_bus = PT_NO_RANGE,
+                                 .owner = x->owner };
+
+            *x = q;
+        }
+    }
+    return 0;
 }
 
 static int sim_read_view(struct pt_backend *b, const struct pt_topo *dom0,
@@ -31,6 +66,8 @@ static int sim_read_view(struct pt_backend *b, const struct pt_topo *dom0,
     if ( sb_of(b)->sim.state.hv == PT_HV_STOCK )
         pt_log(log, PT_SEV_DEBUG, "stock Xen (simulated): debug key 'Q' sent: every PCI device "
                "dumped on Xen's console");
+    if ( sb_of(b)->stock_reads )
+        return stock_view(&sb_of(b)->sim.state, out);
     return pt_xview_copy(&sb_of(b)->sim.state, out);
 }
 
@@ -120,6 +157,14 @@ int pt_backend_sim_open(const char *file, const char *sysfs_root,
         goto fail;
     hw.probe = pt_hw_sysfs_probe;
     hw.ctx = s->sysfs_root;
+    /*
+     * A stock hypervisor's view (what `pcitopod xen-view --json` wrote on
+     * it) seeds a stock model that is read back the way the stock backend
+     * reads Xen; the bridge entries it carries a range for give the DMAR's
+     * bridge scopes their boot buses.  Once saved, the file is the
+     * simulator's and reads in full.
+     */
+    s->stock_reads = view.source == PT_SOURCE_STOCK;
     rc = pt_sim_init(&s->sim, &view, -1, hw);
     pt_xview_free(&view);
     if ( !rc )
